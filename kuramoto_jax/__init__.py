@@ -1,0 +1,53 @@
+"""kuramoto_jax: differentiable physics of coupled oscillators in JAX.
+
+    import kuramoto_jax as kj
+    model = kj.Kuramoto(omega, kj.MeanField(K))
+    sol = kj.simulate(model, theta0, t1=50.0, dt=0.01, ts=save_times)
+    R, psi = kj.order_parameter(sol.theta)
+"""
+
+from . import theory
+from ._coupling import AbstractCoupling, Dense, MeanField, Sparse
+from ._drive import Drive, SampledSignal
+from ._model import Kuramoto
+from ._observables import (
+    circular_variance,
+    cluster_loss,
+    complex_order_parameter,
+    effective_frequencies,
+    group_order_parameter,
+    locked_fraction,
+    order_parameter,
+    order_parameters,
+    splay,
+    time_average,
+)
+from ._solve import Solution, simulate
+from ._solvers import RK4, GridBrownianPath
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AbstractCoupling",
+    "Dense",
+    "Drive",
+    "GridBrownianPath",
+    "Kuramoto",
+    "MeanField",
+    "RK4",
+    "SampledSignal",
+    "Solution",
+    "Sparse",
+    "circular_variance",
+    "cluster_loss",
+    "complex_order_parameter",
+    "effective_frequencies",
+    "group_order_parameter",
+    "locked_fraction",
+    "order_parameter",
+    "order_parameters",
+    "simulate",
+    "splay",
+    "theory",
+    "time_average",
+]

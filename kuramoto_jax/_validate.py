@@ -1,0 +1,88 @@
+"""Eager input checks that run before any JAX tracing.
+
+Every public entry point validates its arguments here so that a user sees a
+`ValueError`/`TypeError` naming the argument, what was received and what was
+expected, instead of a JAX shape error deep inside a trace. Value checks
+(finiteness, signs) run only on concrete arrays: under `jit`/`vmap` the values
+are tracers and only shapes can be checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x: Any) -> bool:
+    """True when `x` holds actual values (not a tracer inside jit/vmap/grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def describe(x: Any) -> str:
+    """Short description of a received value for error messages."""
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return f"array of shape {tuple(x.shape)} and dtype {x.dtype}"
+    if isinstance(x, (list, tuple)):
+        return f"{type(x).__name__} of length {len(x)}"
+    return repr(x)
+
+
+def as_array(name: str, x: Any, *, dtype=None) -> jax.Array:
+    """Convert to a JAX array (keeping tracers), with a clear error for junk."""
+    if x is None:
+        raise TypeError(f"`{name}` must be an array, got None")
+    if isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer):
+        arr = x
+    else:
+        try:
+            arr = jnp.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"`{name}` must be array-like, got {describe(x)}") from err
+    if not jnp.issubdtype(arr.dtype, jnp.number) and arr.dtype != jnp.bool_:
+        raise TypeError(f"`{name}` must be numeric, got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype)
+    elif jnp.issubdtype(arr.dtype, jnp.integer) or arr.dtype == jnp.bool_:
+        arr = arr.astype(jnp.result_type(float))
+    return arr
+
+
+def check_finite(name: str, x: jax.Array) -> None:
+    if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(np.asarray(x))))
+        raise ValueError(f"`{name}` must be finite, got {bad} non-finite value(s) in {describe(x)}")
+
+
+def vector(name: str, x: Any, n: int | None = None, *, allow_scalar: bool = False) -> jax.Array:
+    """A finite 1-D array of length `n` (or a scalar when `allow_scalar`)."""
+    arr = as_array(name, x)
+    if arr.ndim == 0 and allow_scalar:
+        check_finite(name, arr)
+        return arr
+    if arr.ndim != 1:
+        want = "a scalar or " if allow_scalar else ""
+        length = f"length {n}" if n is not None else "length N"
+        raise ValueError(f"`{name}` must be {want}a 1-D array of {length}, got {describe(arr)}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(
+            f"`{name}` must have length {n} (the number of oscillators), got {describe(arr)}"
+        )
+    check_finite(name, arr)
+    return arr
+
+
+def scalar(name: str, x: Any, *, positive: bool = False, nonnegative: bool = False) -> Any:
+    arr = as_array(name, x)
+    if arr.ndim != 0:
+        raise ValueError(f"`{name}` must be a scalar, got {describe(arr)}")
+    check_finite(name, arr)
+    if is_concrete(arr):
+        v = float(arr)
+        if positive and not v > 0:
+            raise ValueError(f"`{name}` must be > 0, got {v}")
+        if nonnegative and not v >= 0:
+            raise ValueError(f"`{name}` must be >= 0, got {v}")
+    return arr
