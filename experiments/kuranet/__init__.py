@@ -1,0 +1,1 @@
+"""KuraNet studies: global synchrony (Cases I–III) and cluster synchrony (mixtures, images)."""

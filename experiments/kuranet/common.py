@@ -1,0 +1,38 @@
+"""Pieces shared by the KuraNet studies: model config, timing, r², figures."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+
+
+@dataclass
+class ModelConfig:
+    hidden: list[int] = field(default_factory=lambda: [32, 32], metadata={
+        "ge": 1, "help": "hidden widths of the pair MLP (paper: [128, 128]; 4x-16x slower to build K at n = 10,000)"})
+    negative_slope: float = field(default=0.2, metadata={"ge": 0, "help": "LeakyReLU slope"})
+    block_rows: int = field(default=250, metadata={"ge": 1, "help": "rows of K built at once at large n"})
+
+
+def r_squared(x, y) -> float:
+    """r² of the least-squares line y ≈ a x + b (squared Pearson correlation)."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1] ** 2)
+
+
+def timed(fn, *args):
+    """(result with arrays ready, seconds)."""
+    t = time.perf_counter()
+    out = jax.block_until_ready(fn(*args))
+    return out, time.perf_counter() - t
+
+
+def summary_stats(values) -> tuple[float, float, float]:
+    v = np.asarray(values, float)
+    return float(v.min()), float(v.mean()), float(v.std())

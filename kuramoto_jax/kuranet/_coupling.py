@@ -1,0 +1,176 @@
+r"""Coupling functions K_μ(x_i, x_j) and the normalisations that turn them into K.
+
+KuraNet replaces a fixed coupling matrix by a learned function of the
+oscillators' features x_i ∈ R^d (paper Fig. 1): every ordered pair
+[x_i, x_j] ∈ R^{2d} goes through an MLP 2d → 128 → 128 → 1, giving the
+logits L_ij. A normalisation then maps L (n, n) to K (n, n):
+
+* global synchrony: K = n · softmax(L) over all n² entries, then
+  K ← ½(K + Kᵀ): positive couplings whose average weighted degree
+  (1/n) Σ_ij K_ij is 1;
+* cluster synchrony: signed couplings, each row scaled to unit L2 norm,
+  K ← ½(K + Kᵀ), then divided by n (the 1/n of the cluster dynamics).
+
+The modules are flax.linen: the parameters are a plain pytree, which is what
+optax, `kuramoto_jax.run.train` and its checkpoints consume, and `apply` is a
+pure function that can be jitted, vmapped over graphs and mapped over row
+blocks. (nnx's stateful objects add nothing here and need a split/merge at
+every jit boundary.)
+
+Why no BatchNorm (used by the reference code): batch statistics over the n²
+pairs of one graph make K_ij depend on the whole graph, so the function
+applied to n = 10,000 oscillators would not be the one trained on n = 100,
+and a block-wise build would need two passes. A plain MLP trains well here.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+NORMALISATIONS = ("global", "clusters", "none")
+
+
+class PairMLP(nn.Module):
+    """K_μ: R^d × R^d → R, an MLP on the concatenated pair [x_i, x_j].
+
+    Called on row features (B, d) and column features (M, d) it returns the
+    logits of all B·M pairs, L (B, M), with L_ij = MLP([x_i, x_j]).
+
+    The first layer is linear in the concatenation, W [x_i; x_j] + c =
+    W_r x_i + W_c x_j + c, so it is computed per oscillator (O((B + M) h))
+    and broadcast over pairs; only the deeper layers cost O(B M h²).
+
+    Attributes:
+        hidden: widths of the hidden layers (paper: (128, 128)).
+        negative_slope: slope of the LeakyReLU for negative inputs.
+    """
+
+    hidden: Sequence[int] = (128, 128)
+    negative_slope: float = 0.2
+
+    @nn.compact
+    def __call__(self, x_rows, x_cols):
+        x_rows = jnp.asarray(x_rows)
+        x_cols = jnp.asarray(x_cols)
+        d = x_rows.shape[-1]
+        h0 = self.hidden[0]
+        w1 = self.param("w1", nn.initializers.lecun_normal(), (2 * d, h0), x_rows.dtype)
+        b1 = self.param("b1", nn.initializers.zeros, (h0,), x_rows.dtype)
+        a = x_rows @ w1[:d]  # (B, h0)
+        c = x_cols @ w1[d:] + b1  # (M, h0)
+        h = self._act(a[..., :, None, :] + c[..., None, :, :])  # (B, M, h0)
+        for i, width in enumerate(self.hidden[1:]):
+            h = self._act(nn.Dense(width, name=f"dense{i + 2}")(h))
+        # No bias on the last layer: a constant shift is removed by every normalisation anyway.
+        return nn.Dense(1, use_bias=False, name="out")(h)[..., 0]
+
+    def _act(self, h):
+        return jax.nn.leaky_relu(h, self.negative_slope)
+
+
+def init_coupling(key, num_features: int, hidden: Sequence[int] = (128, 128), negative_slope: float = 0.2,
+                  dtype=jnp.float32):
+    """Build a `PairMLP` and its parameters for features of dimension `num_features`.
+
+    Returns (module, params).
+    """
+    if not isinstance(num_features, (int, np.integer)) or num_features < 1:
+        raise ValueError(f"`num_features` must be a positive int, got {num_features!r}")
+    hidden = tuple(int(h) for h in hidden)
+    if len(hidden) == 0 or min(hidden) < 1:
+        raise ValueError(f"`hidden` must be a non-empty list of positive widths, got {hidden!r}")
+    module = PairMLP(hidden=hidden, negative_slope=float(negative_slope))
+    x = jnp.zeros((1, num_features), dtype)
+    params = module.init(key, x, x)["params"]
+    return module, params
+
+
+def pair_logits(module: PairMLP, params, x, x_cols=None, block_rows: int | None = None):
+    """Logits L (n, M) of all pairs, built in row blocks of `block_rows`.
+
+    x: (n, d) row features; x_cols: (M, d) column features (default x).
+    With `block_rows` the hidden activations of only block_rows·M pairs exist
+    at any time (a `lax.map` over blocks), so n = 10,000 never materialises
+    the 10⁸ × 128 hidden layer; only L itself (n × M) is stored.
+    """
+    x = jnp.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"`x` must be (n, d) features, got shape {x.shape}")
+    x_cols = x if x_cols is None else jnp.asarray(x_cols)
+
+    def apply(rows):
+        return module.apply({"params": params}, rows, x_cols)
+
+    n = x.shape[0]
+    if block_rows is None or block_rows >= n:
+        return apply(x)
+    block_rows = int(block_rows)
+    if block_rows < 1:
+        raise ValueError(f"`block_rows` must be a positive int, got {block_rows}")
+    nb = -(-n // block_rows)
+    pad = nb * block_rows - n
+    xp = jnp.concatenate([x, jnp.zeros((pad, x.shape[1]), x.dtype)]) if pad else x
+    blocks = jax.lax.map(apply, xp.reshape(nb, block_rows, x.shape[1]))
+    return blocks.reshape(nb * block_rows, -1)[:n]
+
+
+def normalise_global(logits):
+    """Positive, symmetric K with average weighted degree 1.
+
+    K = n · softmax(L) over all n² entries (so Σ_ij K_ij = n), then ½(K + Kᵀ)
+    (which keeps the sum). logits: (n, n) → K (n, n).
+    """
+    L = jnp.asarray(logits)
+    n = L.shape[-1]
+    m = jax.lax.stop_gradient(jnp.max(L))
+    e = jnp.exp(L - m)
+    K = e * (n / jnp.sum(e))
+    return 0.5 * (K + K.T)
+
+
+def normalise_clusters(logits, eps: float = 1e-12):
+    """Signed, symmetric K for cluster synchrony, including the dynamics' 1/n.
+
+    K̂_i· = L_i· / ‖L_i·‖₂ (unit L2 norm per row), K = ½(K̂ + K̂ᵀ) / n.
+    """
+    L = jnp.asarray(logits)
+    n = L.shape[-1]
+    Kh = L / jnp.sqrt(jnp.sum(L * L, -1, keepdims=True) + eps)
+    return 0.5 * (Kh + Kh.T) / n
+
+
+def normalise(logits, kind: str):
+    if kind == "global":
+        return normalise_global(logits)
+    if kind == "clusters":
+        return normalise_clusters(logits)
+    if kind == "none":
+        return jnp.asarray(logits)
+    raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {kind!r}")
+
+
+def coupling_matrix(module: PairMLP, params, x, normalisation: str = "global", block_rows: int | None = None):
+    """K_μ(X): the normalised (n, n) coupling matrix of the features x (n, d)."""
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {normalisation!r}")
+    return normalise(pair_logits(module, params, x, block_rows=block_rows), normalisation)
+
+
+def block_control_matrix(labels, num_groups: int, max_abs: float):
+    """Block-coupling control of the cluster task (paper Fig. 3C).
+
+    Intra-group logits +1, inter-group −1, normalised exactly as the learned
+    couplings (`normalise_clusters`), then rescaled so that max_ij |K_ij|
+    equals `max_abs` (the learned matrix's), so attraction and repulsion are
+    on the same scale in both.
+    labels: (n,) ints. Returns K (n, n).
+    """
+    labels = jnp.asarray(labels)
+    same = labels[:, None] == labels[None, :]
+    K = normalise_clusters(jnp.where(same, 1.0, -1.0).astype(jnp.result_type(float)))
+    return K * (max_abs / jnp.max(jnp.abs(K)))

@@ -1,0 +1,158 @@
+"""KuraNet library: coupling functions, normalisations, disorder, losses, metrics, dynamics."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import kuramoto_jax as kj
+from kuramoto_jax import kuranet as kn
+
+
+def _mlp_reference(params, xi, xj, slope=0.2):
+    """The pair MLP written out on one concatenated pair (independent of the broadcast trick)."""
+    h = np.concatenate([xi, xj]) @ np.asarray(params["w1"]) + np.asarray(params["b1"])
+    h = np.where(h > 0, h, slope * h)
+    for name in sorted(k for k in params if k.startswith("dense")):
+        h = h @ np.asarray(params[name]["kernel"]) + np.asarray(params[name]["bias"])
+        h = np.where(h > 0, h, slope * h)
+    return float(h @ np.asarray(params["out"]["kernel"])[:, 0])
+
+
+def test_pair_mlp_matches_per_pair_reference_and_blocks():
+    module, params = kn.init_coupling(jax.random.key(0), 3, (6, 5), dtype=jnp.float64)
+    x = jax.random.normal(jax.random.key(1), (7, 3))
+    L = kn.pair_logits(module, params, x)
+    assert L.shape == (7, 7)
+    xn = np.asarray(x)
+    for i, j in [(0, 0), (2, 5), (6, 1)]:
+        assert float(L[i, j]) == pytest.approx(_mlp_reference(params, xn[i], xn[j]), rel=1e-10)
+    # Row blocks (with padding: 7 rows in blocks of 3) give the same matrix.
+    Lb = kn.pair_logits(module, params, x, block_rows=3)
+    np.testing.assert_allclose(np.asarray(Lb), np.asarray(L), rtol=1e-12)
+
+
+def test_normalise_global_positive_symmetric_unit_average_degree():
+    L = jax.random.normal(jax.random.key(2), (9, 9)) * 3
+    K = kn.normalise_global(L)
+    K = np.asarray(K)
+    assert np.all(K > 0)
+    np.testing.assert_allclose(K, K.T, rtol=1e-12)
+    assert K.sum(1).mean() == pytest.approx(1.0, rel=1e-12)  # average weighted degree
+    np.testing.assert_allclose(np.asarray(kn.normalise_global(L + 5.0)), K, rtol=1e-10)
+
+
+def test_normalise_clusters_row_norm_then_symmetrise_over_n():
+    L = np.asarray(jax.random.normal(jax.random.key(3), (6, 6)))
+    Kh = L / np.linalg.norm(L, axis=1, keepdims=True)
+    want = 0.5 * (Kh + Kh.T) / 6
+    np.testing.assert_allclose(np.asarray(kn.normalise_clusters(L)), want, rtol=1e-10)
+    with pytest.raises(ValueError, match="normalisation"):
+        kn.normalise(L, "softmax")
+
+
+def test_disorder_laws():
+    d = kn.sample_disorder(jax.random.key(4), "III", 40_000)
+    tau = np.asarray(d.delay_steps)
+    raw_tau = np.asarray(kn.negative_binomial(jax.random.key(5), (40_000,)))
+    # NB(r = 15, p = ½): mean r p/(1 − p) = 15, variance r p/(1 − p)² = 30.
+    assert raw_tau.mean() == pytest.approx(15.0, abs=0.15)
+    assert raw_tau.var() == pytest.approx(30.0, rel=0.05)
+    assert tau.min() >= 0 and tau.max() <= kn.MAX_DELAY_STEPS and np.all(tau == np.round(tau))
+    om = np.asarray(d.omega)
+    assert 2.0 <= om.min() and om.max() <= 4.0
+    d2 = kn.sample_disorder(jax.random.key(6), "II", 50)
+    assert d2.features.shape == (50, 2) and d2.field.shape == (50,) and d2.delay_steps is None
+    with pytest.raises(ValueError, match="case"):
+        kn.sample_disorder(jax.random.key(0), "IV", 10)
+    with pytest.raises(ValueError, match="`n`"):
+        kn.sample_disorder(jax.random.key(0), "I", 0)
+
+
+def test_losses_against_closed_forms():
+    th = jnp.asarray([[0.0, np.pi / 2], [0.1, 0.1]])
+    # V = 1 − |mean e^{iθ}|: 1 − 1/√2 and 0.
+    assert float(kn.sync_loss(th)) == pytest.approx(0.5 * (1 - 1 / np.sqrt(2)), rel=1e-12)
+    labels = jnp.asarray([0, 0, 1, 1, 2, 2, 3, 3])
+    splayed = jnp.repeat(jnp.arange(4) * np.pi / 2, 2)[None]
+    assert float(kn.cluster_window_loss(splayed, labels, 4)) == pytest.approx(0.0, abs=1e-12)
+    together = jnp.zeros((1, 8))
+    assert float(kn.cluster_window_loss(together, labels, 4)) == pytest.approx(0.5, abs=1e-12)  # V_l = 0, S = 1
+    two = jnp.asarray([[0.0, 0.0, np.pi, np.pi]])
+    assert float(kn.cluster_window_loss(two, jnp.asarray([0, 0, 1, 1]), 2)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_feature_correlation_limits():
+    x = jnp.asarray([-1.0, 0.0, 2.0, 3.0])
+    assert float(kn.feature_correlation(jnp.eye(4), x)) == pytest.approx(1.0)
+    assert float(kn.feature_correlation(jnp.ones((4, 4)), x)) == pytest.approx(0.0, abs=1e-12)
+    # Coupling only the two extremes (opposite signs about the mean 1): negative correlation.
+    K = jnp.zeros((4, 4)).at[0, 3].set(1.0).at[3, 0].set(1.0)
+    assert float(kn.feature_correlation(K, x)) == pytest.approx(2 * (-2 * 2) / (4 + 4))
+
+
+def test_symmetric_best_dice():
+    truth = np.array([0, 0, 1, 1, 2, 2])
+    assert kn.symmetric_best_dice(np.array([5, 5, 7, 7, 9, 9]), truth) == 1.0
+    pred = np.array([0, 0, 0, 0, 1, 1])
+    # BD(pred, truth) = (2·2/(4+2) + 1)/2; BD(truth, pred) = (2/3 + 2/3 + 1)/3 → min.
+    assert kn.symmetric_best_dice(pred, truth) == pytest.approx(min((2 / 3 + 1) / 2, (2 / 3 + 2 / 3 + 1) / 3))
+
+
+def _euler_delay_reference(K, omega, b, d, theta0, dt, steps):
+    """Independent NumPy Euler for dθ_i = ω_i + Σ_j K_ij sin(θ_j(t − d_j dt) − θ_i) + b_i sin θ_i."""
+    hist = [np.array(theta0)]
+    th = np.array(theta0)
+    for k in range(steps):
+        src = np.array([hist[max(k - d[j], 0)][j] for j in range(len(th))])
+        th = th + dt * (omega + (K * np.sin(src[None, :] - th[:, None])).sum(1) + b * np.sin(th))
+        hist.append(th)
+    return np.array(hist)
+
+
+def test_simulate_window_matches_numpy_reference_with_delays_and_field():
+    rng = np.random.default_rng(0)
+    n, dt = 6, 0.1
+    K = rng.uniform(0, 0.5, (n, n))
+    omega, b, theta0 = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n), rng.uniform(0, 6, n)
+    d = np.array([0, 3, 1, 5, 2, 0])
+    ref = _euler_delay_reference(K, omega, b, d, theta0, dt, 12)
+    got = kn.simulate_window(jnp.asarray(K), jnp.asarray(omega), jnp.asarray(theta0), dt=dt, burn_in_steps=8,
+                             window_steps=4, field=jnp.asarray(b), delay_steps=jnp.asarray(d))
+    np.testing.assert_allclose(np.asarray(got), ref[9:13], rtol=1e-10, atol=1e-12)
+    # Traced delays under jit (as in training) agree.
+    f = jax.jit(lambda dd: kn.simulate_window(jnp.asarray(K), jnp.asarray(omega), jnp.asarray(theta0), dt=dt,
+                                              burn_in_steps=8, window_steps=4, field=jnp.asarray(b), delay_steps=dd))
+    np.testing.assert_allclose(np.asarray(f(jnp.asarray(d))), ref[9:13], rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_through_dynamics_matches_finite_differences():
+    module, params = kn.init_coupling(jax.random.key(7), 1, (4,), dtype=jnp.float64)
+    dis = kn.sample_disorder(jax.random.key(8), "I", 5)
+    theta0 = jax.random.uniform(jax.random.key(9), (5,), minval=0, maxval=6)
+
+    def loss(p):
+        K = kn.coupling_matrix(module, p, dis.features, "global")
+        return kn.sync_loss(kn.simulate_window(K, dis.omega, theta0, burn_in_steps=5, window_steps=5))
+
+    g = jax.grad(loss)(params)
+    w = params["w1"]
+    e = jnp.zeros_like(w).at[0, 1].set(1e-6)
+    fd = (loss({**params, "w1": w + e}) - loss({**params, "w1": w - e})) / 2e-6
+    assert float(g["w1"][0, 1]) == pytest.approx(float(fd), rel=1e-5, abs=1e-10)
+
+
+def test_block_control_and_datasets():
+    x, y, k = kn.make_dataset("gmm", 200, seed=1, k=4)
+    assert x.shape == (200, 2) and k == 4 and set(np.unique(y)) <= {0, 1, 2, 3}
+    K = np.asarray(kn.block_control_matrix(y, k, max_abs=0.3))
+    assert np.abs(K).max() == pytest.approx(0.3)
+    same = y[:, None] == y[None, :]
+    assert np.all(K[same] > 0) and np.all(K[~same] < 0)
+    for name in kn.DATASETS:
+        xs, ys, kk = kn.make_dataset(name, 50, seed=0)
+        assert xs.shape == (50, 2) and ys.shape == (50,)
+    img, seg = kn.segmentation_image(16, 20, 4, seed=0)
+    assert img.shape == (16, 20, 3) and seg.shape == (16, 20) and kn.pixel_features(img).shape == (320, 5)
+    with pytest.raises(ValueError, match="dataset"):
+        kn.make_dataset("swiss", 10)
