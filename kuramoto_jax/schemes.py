@@ -173,6 +173,12 @@ def prune(K, keep_fraction) -> jax.Array:
             raise ValueError(f"`K` must have non-negative entries, got minimum {float(a.min())}")
     keep_fraction = v.scalar("keep_fraction", keep_fraction)
     _check_range("keep_fraction", keep_fraction, 0.0, 1.0, lo_open=True)
+    return _prune(K, keep_fraction)
+
+
+@jax.jit
+def _prune(K, keep_fraction):
+    # One compiled kernel per shape: eager dispatch of the sort/scatter ops is slow.
     n = K.shape[0]
     iu, ju = np.triu_indices(n, k=1)
     pairs = K[iu, ju]
