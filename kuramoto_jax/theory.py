@@ -106,6 +106,13 @@ def stationary_order_parameter(K, law: str, scale: float = 1.0) -> np.ndarray:
             continue
         # h(r) = RHS(r)/r − 1 with RHS(r)/r = K ∫ cos²φ g(K r sin φ) dφ; the largest root wins.
         h = lambda r: _self_consistency_rhs(r, k, law, scale) - 1.0
+        # For a symmetric unimodal g, h is non-increasing in r: one bracket, one root (fast path).
+        h_lo, h_hi = h(1e-6), h(1.0)
+        if h_lo <= 0.0:
+            continue
+        if h_hi < 0.0:
+            out[idx] = optimize.brentq(h, 1e-6, 1.0, xtol=1e-14, rtol=1e-12)
+            continue
         grid = np.linspace(1e-6, 1.0, 400)
         vals = np.array([h(r) for r in grid])
         sign = np.where(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]
