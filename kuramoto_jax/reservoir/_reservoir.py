@@ -1,0 +1,161 @@
+r"""`KuramotoReservoir`: fit and predict with a driven mean-field Kuramoto network.
+
+    dθ_j/dt = ω_j + (K/N) Σ_l sin(θ_l − θ_j) + ε u(t),      ω_j ~ g (mean ω̄, spread σ)
+
+read out linearly through the order parameters Z_m, m = −M..M (plus a bias),
+as in Section 5 of the reservoir paper (N = 500, dt = 0.01, ε = 0.01,
+240 s washout). See experiments/reservoir/RESULTS.md for how the input term and
+the defaults (ω̄ = 0.5, M = 5, Moore–Penrose read-out) were chosen.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import kuramoto_jax as kj
+
+from ._features import INPUT_TERMS, drive_reservoir, order_parameter_features, oscillator_features
+from ._readout import Readout, fit_readout
+
+LAWS = ("gaussian", "uniform", "lorentzian")
+FEATURES = ("order_parameters", "oscillators")
+
+
+def sample_reservoir(key, n: int, law: str, spread: float, mean: float):
+    """(ω (n,), θ0 (n,)): frequencies from the law and phases uniform on [0, 2π)."""
+    k_omega, k_theta = jax.random.split(key)
+    omega = kj.theory.sample_frequencies(k_omega, n, law, spread, mean)
+    theta0 = jax.random.uniform(k_theta, (n,), minval=0.0, maxval=2 * math.pi)
+    return omega, theta0
+
+
+class KuramotoReservoir:
+    """A Kuramoto reservoir with a linear read-out.
+
+    Args:
+        n: N oscillators.  K: mean-field coupling.
+        omega_law: "gaussian" (omega_spread = std), "uniform" (half-width) or "lorentzian".
+        omega_spread: σ of the law; omega_mean: ω̄ (default 0.5 rad/s, the input's frequency).
+        eps: input gain ε.  dt: sample spacing and integration step.
+        washout: seconds of the fit input left out of the read-out fit.
+        M: number of order-parameter harmonics (features Re, Im Z_m, m = −M..M).
+        ridge: 0 = least squares (Moore–Penrose), > 0 = ridge penalty.
+        seed: draws ω and θ(0).
+        input_term: r(θ) of the input term ε w u(t) r(θ); "additive" (r = 1) by default.
+        input_weights: None (w = 1), "random" (w ~ N(0, 1), seeded) or an (n,) array.
+        features: "order_parameters" or "oscillators" (cos θ_j, sin θ_j of `n_oscillator_features`
+            oscillators, the first ones of the seeded draw).
+        solver: fixed-step solver name for `kj.simulate`.
+    """
+
+    def __init__(self, n: int = 500, K: float = 1.0, omega_law: str = "gaussian", omega_spread: float = 0.4,
+                 eps: float = 0.01, dt: float = 0.01, washout: float = 240.0, seed: int = 0, *,
+                 omega_mean: float = 0.5, M: int = 5, ridge: float = 0.0, input_term: str = "additive",
+                 input_weights=None, features: str = "order_parameters", n_oscillator_features: int = 5,
+                 solver: str = "rk4"):
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"`n` must be an integer >= 1, got {n!r}")
+        if omega_law not in LAWS:
+            raise ValueError(f"`omega_law` must be one of {LAWS}, got {omega_law!r}")
+        for name, val in (("K", K), ("omega_spread", omega_spread), ("eps", eps), ("dt", dt),
+                          ("washout", washout), ("omega_mean", omega_mean), ("ridge", ridge)):
+            if not isinstance(val, (int, float, np.integer, np.floating)) or not math.isfinite(val):
+                raise TypeError(f"`{name}` must be a finite real number, got {val!r}")
+        if not omega_spread > 0:
+            raise ValueError(f"`omega_spread` must be > 0, got {omega_spread}")
+        if not dt > 0:
+            raise ValueError(f"`dt` must be > 0, got {dt}")
+        if washout < 0 or ridge < 0 or K < 0:
+            raise ValueError(f"`washout`, `ridge` and `K` must be >= 0, got {washout}, {ridge}, {K}")
+        if not isinstance(M, (int, np.integer)) or M < 1:
+            raise ValueError(f"`M` must be an integer >= 1, got {M!r}")
+        if input_term not in INPUT_TERMS:
+            raise ValueError(f"`input_term` must be one of {INPUT_TERMS}, got {input_term!r}")
+        if features not in FEATURES:
+            raise ValueError(f"`features` must be one of {FEATURES}, got {features!r}")
+        if features == "oscillators" and not 1 <= n_oscillator_features <= n:
+            raise ValueError(f"`n_oscillator_features` must be in [1, {n}], got {n_oscillator_features}")
+        self.n, self.K, self.omega_law, self.omega_spread = int(n), float(K), omega_law, float(omega_spread)
+        self.omega_mean, self.eps, self.dt, self.washout = float(omega_mean), float(eps), float(dt), float(washout)
+        self.M, self.ridge, self.seed, self.input_term, self.solver = int(M), float(ridge), int(seed), input_term, solver
+        key_draw, key_w = jax.random.split(jax.random.key(seed))
+        self.omega, self.theta0 = sample_reservoir(key_draw, self.n, omega_law, self.omega_spread, self.omega_mean)
+        if input_weights is None:
+            self.input_weights = None
+        elif isinstance(input_weights, str):
+            if input_weights != "random":
+                raise ValueError(f"`input_weights` must be None, 'random' or an (n,) array, got {input_weights!r}")
+            self.input_weights = jax.random.normal(key_w, (self.n,))
+        else:
+            w = np.asarray(input_weights, dtype=float)
+            if w.shape != (self.n,):
+                raise ValueError(f"`input_weights` must have shape ({self.n},), got {w.shape}")
+            self.input_weights = jnp.asarray(w)
+        self.feature_map = (
+            order_parameter_features(self.M)
+            if features == "order_parameters"
+            else oscillator_features(np.arange(n_oscillator_features))
+        )
+        self.readout: Readout | None = None
+        self.theta = None  # state at the last driven sample
+        self._u_last = None
+
+    @property
+    def critical_coupling(self) -> float:
+        """K_c = 2/(π g(0)) of the frequency law (N → ∞)."""
+        return kj.theory.critical_coupling(self.omega_law, self.omega_spread)
+
+    def _drive(self, theta, u, skip):
+        fn = jax.jit(partial(drive_reservoir, dt=self.dt, features=self.feature_map, skip=skip,
+                             input_term=self.input_term, solver=self.solver))
+        X, theta = fn(self.omega, theta, self.K, self.eps, jnp.asarray(u), input_weights=self.input_weights)
+        return np.asarray(X), theta
+
+    def features(self, u) -> np.ndarray:
+        """Features (T, D) of u driven from the seeded initial state (no washout removed)."""
+        u = _series("u", u)
+        X, _ = self._drive(self.theta0, u, 0)
+        return X
+
+    def fit(self, u, y) -> "KuramotoReservoir":
+        """Drive with u from θ(0), fit the read-out on samples after `washout`; returns self.
+
+        u, y: 1-D, equal length, sampled every dt (y_k is the target at the time of u_k).
+        """
+        u, y = _series("u", u), _series("y", y)
+        if len(u) != len(y):
+            raise ValueError(f"`u` and `y` must have equal length, got {len(u)} and {len(y)}")
+        skip = int(round(self.washout / self.dt))
+        if skip > len(u) - 2:
+            raise ValueError(
+                f"`u` has {len(u)} samples ({len(u) * self.dt:g} s) but washout={self.washout:g} s needs "
+                f"more than {skip + 1} samples: pass a longer input or a shorter washout"
+            )
+        X, self.theta = self._drive(self.theta0, u, skip)
+        self.readout = fit_readout(X, y[skip:], ridge=self.ridge)
+        self.train_prediction = self.readout(X)
+        self._u_last = float(u[-1])
+        return self
+
+    def predict(self, u) -> np.ndarray:
+        """Drive on from the state where the last fit/predict ended; returns ŷ with len(u) samples."""
+        if self.readout is None:
+            raise RuntimeError("call fit(u, y) before predict(u)")
+        u = _series("u", u, min_len=1)
+        X, self.theta = self._drive(self.theta, np.concatenate([[self._u_last], u]), 1)
+        self._u_last = float(u[-1])
+        return self.readout(X)
+
+
+def _series(name, x, min_len: int = 2) -> np.ndarray:
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 1 or arr.shape[0] < min_len:
+        raise ValueError(f"`{name}` must be a 1-D array of at least {min_len} samples, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be finite, got {int(np.sum(~np.isfinite(arr)))} non-finite value(s)")
+    return arr

@@ -1,0 +1,50 @@
+r"""Error metrics and memory capacity of a read-out.
+
+MSE = (1/S) Σ_k (ŷ_k − y_k)²;  NRMSE = sqrt(MSE / Var(y));
+memory capacity MC = Σ_{d=1}^{D} r²(u_{k−d}, ŷ_{d,k}) (Jaeger 2001), r the Pearson
+correlation on test samples of a read-out trained to recall the input d samples back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._readout import fit_readout
+
+
+def mse(y_hat, y) -> float:
+    """Mean squared error over all samples."""
+    y_hat, y = np.asarray(y_hat, dtype=float), np.asarray(y, dtype=float)
+    if y_hat.shape != y.shape:
+        raise ValueError(f"`y_hat` has shape {y_hat.shape} but `y` has shape {y.shape}: expected equal shapes")
+    return float(np.mean((y_hat - y) ** 2))
+
+
+def nrmse(y_hat, y) -> float:
+    """sqrt(MSE / Var(y)): 1 for predicting the mean, 0 for a perfect fit."""
+    var = float(np.var(np.asarray(y, dtype=float)))
+    if var == 0:
+        raise ValueError("`y` is constant: NRMSE is undefined")
+    return float(np.sqrt(mse(y_hat, y) / var))
+
+
+def memory_capacity(X_train, u_train, X_test, u_test, max_delay: int, ridge: float = 1e-8):
+    """MC and its profile r²(d), d = 1..max_delay, from features X (S, D) and inputs u (S,).
+
+    The feature row k has seen the inputs u_0..u_k; the read-out for delay d is
+    trained on rows k ≥ d to output u_{k−d}.
+    """
+    u_train, u_test = np.asarray(u_train, float), np.asarray(u_test, float)
+    X_train, X_test = np.asarray(X_train, float), np.asarray(X_test, float)
+    if X_train.shape[0] != u_train.shape[0] or X_test.shape[0] != u_test.shape[0]:
+        raise ValueError("features and inputs must have the same number of samples")
+    if not 1 <= max_delay < min(len(u_train), len(u_test)):
+        raise ValueError(f"`max_delay` must be in [1, {min(len(u_train), len(u_test)) - 1}], got {max_delay}")
+    r2 = np.zeros(max_delay)
+    for d in range(1, max_delay + 1):
+        ro = fit_readout(X_train[d:], u_train[:-d], ridge=ridge)
+        pred, target = ro(X_test[d:]), u_test[:-d]
+        if np.std(pred) == 0:
+            continue
+        r2[d - 1] = np.corrcoef(pred, target)[0, 1] ** 2
+    return float(r2.sum()), r2
