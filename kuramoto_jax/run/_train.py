@@ -14,6 +14,7 @@ history, serialised with flax's msgpack (never pickle) and written atomically.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 import pathlib
@@ -121,6 +122,22 @@ def _call_eval(eval_fn, params, key):
     return v, {"loss": v}
 
 
+@eqx.filter_jit
+def _train_step(t, o, batch, k, *, static, loss_fn, grad_fn, optimizer, has_aux):
+    """One optimiser step on the trainable leaves `t`. Module-level so that repeated `train`
+    calls with the same functions and optimiser reuse one compilation (all non-array
+    arguments are static)."""
+    if grad_fn is None:
+        f = lambda tt: loss_fn(eqx.combine(tt, static), batch, k)
+        out, grads = jax.value_and_grad(f, has_aux=has_aux)(t)
+    else:
+        out, grads = grad_fn(eqx.combine(t, static), batch, k)
+        grads = eqx.filter(grads, eqx.is_inexact_array)
+    loss, aux = out if has_aux else (out, None)
+    updates, o = optimizer.update(grads, o, t)
+    return eqx.apply_updates(t, updates), o, loss, aux
+
+
 def train(
     loss_fn: Callable | None = None,
     *,
@@ -189,22 +206,8 @@ def train(
     trainable, static = eqx.partition(params, eqx.is_inexact_array)
     opt_state = optimizer.init(trainable)
 
-    if grad_fn is None:
-        def value_grad(t, batch, k):
-            f = lambda tt: loss_fn(eqx.combine(tt, static), batch, k)
-            out, grads = jax.value_and_grad(f, has_aux=has_aux)(t)
-            return out, grads
-    else:
-        def value_grad(t, batch, k):
-            out, grads = grad_fn(eqx.combine(t, static), batch, k)
-            return out, eqx.filter(grads, eqx.is_inexact_array)
-
-    @eqx.filter_jit
-    def step_fn(t, o, batch, k):
-        out, grads = value_grad(t, batch, k)
-        loss, aux = out if has_aux else (out, None)
-        updates, o = optimizer.update(grads, o, t)
-        return eqx.apply_updates(t, updates), o, loss, aux
+    step_fn = functools.partial(_train_step, static=static, loss_fn=loss_fn, grad_fn=grad_fn,
+                                optimizer=optimizer, has_aux=has_aux)
 
     if checkpoint_dir is None and ctx is not None:
         checkpoint_dir = ctx.checkpoint_dir
