@@ -4,6 +4,7 @@ The virtual devices need XLA_FLAGS before JAX is imported, so those checks run i
 fresh Python processes; the parent only reads their JSON/npz reports.
 """
 
+import functools
 import json
 import os
 import socket
@@ -129,6 +130,11 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@functools.cache
+def _reference_sweep_points(points):
+    return _reference_sweep(np.linspace(0.0, 4.0, points))
+
+
 def _reference_sweep(Ks):
     scope = {}
     exec(SWEEP, scope)
@@ -189,7 +195,7 @@ def test_two_processes_compute_the_full_sweep_together(tmp_path):
     for p, log in zip(procs, logs):
         assert p.returncode == 0, log[-3000:]
     parts = [np.load(tmp_path / f"out{pid}.npz") for pid in range(2)]
-    ref = _reference_sweep(np.linspace(0.0, 4.0, 8))
+    ref = _reference_sweep_points(8)
     rows = []
     for pid, part in enumerate(parts):
         assert int(part["process"]) == pid and int(part["count"]) == 2 and int(part["ndev"]) == 4
@@ -302,3 +308,62 @@ def test_initialize_bad_configuration(monkeypatch):
     monkeypatch.setenv(kp.ENV_NUM_PROCESSES, "two")
     with pytest.raises(ValueError, match="KURAMOTO_JAX_NUM_PROCESSES must be an integer, got 'two'"):
         kp.initialize()
+
+
+# ---------------------------------------------------------------- through the study runner
+
+STUDY = textwrap.dedent(
+    '''
+    """Tiny sweep study spread over ctx.devices."""
+    from dataclasses import dataclass
+
+    import jax
+    import numpy as np
+
+    from kuramoto_jax import parallel as kp
+
+    from ._point import sweep_point
+
+
+    @dataclass
+    class Config:
+        seed: int = 0
+        points: int = 8
+
+
+    def run(config, ctx):
+        Ks = np.linspace(0.0, 4.0, config.points)
+        out = kp.batch_map(sweep_point, Ks, devices=ctx.devices)
+        used = sorted({s.device.id for s in out["theta"].addressable_shards})
+        full = kp.gather(out)
+        ctx.save_arrays(R=full["R"], theta=full["theta"])
+        return {"devices": len(ctx.devices), "shard_devices": len(used), "processes": jax.process_count()}
+    '''
+)
+
+
+def _study_tree(root):
+    (root / "experiments" / "scaleout").mkdir(parents=True)
+    (root / "experiments" / "__init__.py").write_text("")
+    (root / "experiments" / "scaleout" / "__init__.py").write_text("")
+    (root / "experiments" / "scaleout" / "_point.py").write_text(SWEEP)
+    (root / "experiments" / "scaleout" / "sweep.py").write_text(STUDY)
+    (root / "configs").mkdir()
+    (root / "configs" / "sweep.yaml").write_text("study: scaleout.sweep\ndevices: all\npoints: 8\n")
+
+
+def test_study_runner_devices_key_reaches_batch_map(tmp_path):
+    pytest.importorskip("kuramoto_jax.run")
+    _study_tree(tmp_path)
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [sys.executable, "-m", "kuramoto_jax", "run", "configs/sweep.yaml", "--out", str(out), "--quiet",
+         "--set", "devices=2"],
+        cwd=tmp_path, env=_env(4), capture_output=True, text=True, timeout=240,
+    )
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert metrics == {"devices": 2, "shard_devices": 2, "processes": 1}
+    arrays = np.load(out / "arrays.npz")
+    ref = _reference_sweep_points(8)
+    np.testing.assert_allclose(arrays["theta"], ref["theta"], rtol=0, atol=1e-12)
