@@ -48,7 +48,7 @@ class Config:
     test_size: int = field(default=10_000, metadata={"ge": 2, "help": "test samples (= n of the Data+Size regime)"})
     steps: int = field(default=1500, metadata={"ge": 0, "help": "training steps (one graph each)"})
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
-        name="adam", learning_rate=1e-3, clip_norm=1.0))
+        name="adam", learning_rate=1e-3, schedule="cosine", clip_norm=1.0))
     model: ModelConfig = field(default_factory=ModelConfig)
     dt: float = field(default=0.1, metadata={"gt": 0, "help": "Euler step"})
     burn_in_steps: int = field(default=100, metadata={"ge": 0, "help": "Euler steps before the loss window"})

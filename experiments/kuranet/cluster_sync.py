@@ -1,0 +1,251 @@
+r"""KuraNet cluster synchrony: moons, circles, spirals, Gaussian mixtures, images (Table II, Figs. 3–4).
+
+Oscillators are identical XY spins (ω = 0) whose features x are points of a
+labelled dataset (or pixels [RGB, p/w, q/h] of an image with known segments).
+The coupling function is trained so that oscillators of one label synchronise
+and the k group phases splay, minimising over the post-burn-in window
+
+    L = ½((1/k) Σ_l V_l + S)      (Eq. 5–6, `kj.cluster_loss`, L ∈ [0, 1]),
+    dθ_i/dt = Σ_j K_ij sin(θ_j − θ_i),   K = ½(K̂ + K̂ᵀ)/n,  K̂ rows of unit L2 norm,
+
+with Euler steps of `dt` from θ_i(0) ~ N(π, 1). Regimes as in the global
+study: Data (test graphs of n = 100), Size (all training points as one
+network), Data+Size (all test points as one network), each for the trained
+network, the untrained control (same normalisation) and the block control
+(intra-group +, inter-group −, normalised alike and scaled to the trained
+matrix's max |K_ij|). Size regimes run on the full network, not on
+500-oscillator subsets as the reference code did.
+
+Images: half the pixels train, the other half test; the full image is then
+run as one network and segmented by k-means on (cos θ, sin θ), scored by the
+symmetric best Dice (`sbd`) against the true segments, next to k-means on
+the raw pixel features (`sbd_kmeans_pixels`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import kuramoto_jax as kj
+from kuramoto_jax import kuranet as kn
+from kuramoto_jax.run import OptimizerConfig, make_optimizer, train
+
+from .common import ModelConfig, timed
+
+F32 = jnp.float32
+DATASETS = list(kn.DATASETS) + ["image"]
+
+
+@dataclass
+class ImageConfig:
+    height: int = field(default=40, metadata={"ge": 4, "help": "image height (pixels)"})
+    width: int = field(default=40, metadata={"ge": 4, "help": "image width (pixels)"})
+    segments: int = field(default=4, metadata={"ge": 2, "help": "segments drawn (background + shapes)"})
+    noise: float = field(default=0.08, metadata={"ge": 0, "help": "colour noise std"})
+
+
+@dataclass
+class Config:
+    seed: int = field(default=0, metadata={"help": "PRNG seed (data, initialisation, batches)"})
+    dataset: str = field(default="moons", metadata={"choices": DATASETS, "help": "feature dataset"})
+    k: int = field(default=5, metadata={"ge": 2, "help": "mixture components (gmm only)"})
+    n: int = field(default=100, metadata={"ge": 2, "help": "oscillators per training graph"})
+    train_size: int = field(default=10_000, metadata={"ge": 2, "help": "training points (mixtures)"})
+    test_size: int = field(default=10_000, metadata={"ge": 2, "help": "test points (mixtures)"})
+    image: ImageConfig = field(default_factory=ImageConfig)
+    steps: int = field(default=1000, metadata={"ge": 0, "help": "training steps (one graph each)"})
+    optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
+        name="adam", learning_rate=1e-3, schedule="cosine", clip_norm=1.0))
+    model: ModelConfig = field(default_factory=ModelConfig)
+    dt: float = field(default=15.0, metadata={"gt": 0, "help": "Euler step"})
+    burn_in_steps: int = field(default=50, metadata={"ge": 0, "help": "Euler steps before the loss window"})
+    window_steps: int = field(default=50, metadata={"ge": 1, "help": "Euler steps in the loss window"})
+    eval_graphs: int = field(default=50, metadata={"ge": 1, "help": "n-sized test graphs of the Data regime"})
+    large: bool = field(default=True, metadata={"help": "evaluate the Size and Data+Size regimes"})
+    landscape_grid: int = field(default=30, metadata={"ge": 2, "help": "grid points per axis of the phase landscape"})
+    checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
+
+
+def _theta0(key, n):
+    return jnp.pi + jax.random.normal(key, (n,), F32)
+
+
+def _data(c):
+    if c.dataset == "image":
+        img, seg = kn.segmentation_image(c.image.height, c.image.width, c.image.segments, c.seed, c.image.noise)
+        x = kn.pixel_features(img)
+        y = seg.reshape(-1)
+        k = int(y.max()) + 1
+        perm = np.random.default_rng(c.seed).permutation(x.shape[0])
+        half = x.shape[0] // 2
+        tr, te = perm[:half], perm[half:]
+        return x[tr], y[tr], x[te], y[te], k, (img, seg, x, y)
+    xtr, ytr, k = kn.make_dataset(c.dataset, c.train_size, seed=2 * c.seed, k=c.k)
+    xte, yte, _ = kn.make_dataset(c.dataset, c.test_size, seed=2 * c.seed + 1, k=c.k)
+    return xtr, ytr, xte, yte, k, None
+
+
+def run(config: Config, ctx) -> dict[str, float]:
+    c = config
+    xtr, ytr, xte, yte, k, image = _data(c)
+    if c.n > min(len(xtr), len(xte)):
+        raise ValueError(f"`n` = {c.n} must not exceed the training and test set sizes ({len(xtr)}, {len(xte)})")
+    xtr, xte = jnp.asarray(xtr, F32), jnp.asarray(xte, F32)
+    ytr, yte = jnp.asarray(ytr), jnp.asarray(yte)
+    key = jax.random.key(c.seed)
+    k_init, k_ctrl, k_fit, k_eval = jax.random.split(key, 4)
+    module, params0 = kn.init_coupling(k_init, xtr.shape[1], c.model.hidden, c.model.negative_slope, F32)
+    _, control_params = kn.init_coupling(k_ctrl, xtr.shape[1], c.model.hidden, c.model.negative_slope, F32)
+    sim = dict(dt=c.dt, burn_in_steps=c.burn_in_steps, window_steps=c.window_steps)
+
+    def phases(K, theta0):
+        return kn.simulate_window(K, jnp.zeros(K.shape[0], F32), theta0, **sim)
+
+    def graph_loss(params, x, y, theta0):
+        return kn.cluster_window_loss(phases(kn.coupling_matrix(module, params, x, "clusters"), theta0), y, k)
+
+    def batch_fn(step, kk):
+        k1, k2 = jax.random.split(kk)
+        idx = jax.random.choice(k1, xtr.shape[0], (c.n,), replace=False)
+        return xtr[idx], ytr[idx], _theta0(k2, c.n)
+
+    ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs")
+    t = time.perf_counter()
+    result = train(lambda p, b, kk: graph_loss(p, *b), params=params0, optimizer=make_optimizer(c.optimizer, c.steps),
+                   num_steps=c.steps, key=k_fit, batch_fn=batch_fn, ctx=ctx, checkpoint_every=c.checkpoint_every,
+                   name=f"clusters_{c.dataset}")
+    train_time = time.perf_counter() - t
+    params = result.params
+    ctx.save_arrays(train_loss=np.asarray(result.history["loss"]))
+
+    # Data regime, with the untrained and the block controls.
+    g = min(c.eval_graphs, xte.shape[0] // c.n)
+    perm = jax.random.permutation(jax.random.fold_in(k_eval, 0), xte.shape[0])[: g * c.n].reshape(g, c.n)
+    th0s = jax.vmap(lambda kk: _theta0(kk, c.n))(jax.random.split(jax.random.fold_in(k_eval, 1), g))
+
+    def three(x, y, theta0, block_rows=None):
+        K = kn.coupling_matrix(module, params, x, "clusters", block_rows=block_rows)
+        Kc = kn.coupling_matrix(module, control_params, x, "clusters", block_rows=block_rows)
+        Kb = kn.block_control_matrix(y, k, jnp.max(jnp.abs(K))).astype(F32)
+        out = {}
+        for who, M in (("", K), ("control_", Kc), ("block_", Kb)):
+            th = phases(M, theta0)
+            out[who + "L"] = kn.cluster_window_loss(th, y, k)
+            out[who + "final"] = th[-1]
+        return out
+
+    res, t_data = timed(jax.jit(jax.vmap(three)), xte[perm], yte[perm], th0s)
+    metrics = {f"{who}L_data": float(jnp.mean(res[who + "L"])) for who in ("", "control_", "block_")}
+    metrics.update(train_time_s=train_time, time_per_step_s=train_time / max(c.steps, 1),
+                   final_train_loss=float(np.mean(np.asarray(result.history["loss"])[-50:])) if c.steps else float("nan"))
+    ctx.save_arrays(data_final=np.asarray(res["final"][0]), data_control_final=np.asarray(res["control_final"][0]),
+                    data_block_final=np.asarray(res["block_final"][0]), data_labels=np.asarray(yte[perm[0]]))
+
+    big = jax.jit(lambda x, y, th0: three(x, y, th0, c.model.block_rows))
+    if c.large:
+        for regime, x, y, salt in (("size", xtr, ytr, 2), ("data_size", xte, yte, 3)):
+            out, secs = timed(big, x, y, _theta0(jax.random.fold_in(k_eval, salt), x.shape[0]))
+            for who in ("", "control_", "block_"):
+                metrics[f"{who}L_{regime}"] = float(out[who + "L"])
+            metrics[f"eval_{regime}_s"] = secs
+            ctx.log(f"{regime}: n = {x.shape[0]}, L = {metrics[f'L_{regime}']:.4f} "
+                    f"(control {metrics[f'control_L_{regime}']:.4f}, block {metrics[f'block_L_{regime}']:.4f}; {secs:.1f} s)")
+    if image is not None:
+        _segment(c, ctx, big, image, k, k_eval, metrics)
+    _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics)
+    regimes = ["data"] + (["size", "data_size"] if c.large else [])
+    ctx.summary(f"KuraNet cluster synchrony on {c.dataset} (k = {k}), seed {c.seed}: cluster loss L (untrained / block "
+                "control) " + ", ".join(f"{r} {metrics['L_' + r]:.4f} ({metrics['control_L_' + r]:.4f} / "
+                                        f"{metrics['block_L_' + r]:.4f})" for r in regimes)
+                + (f"; segmentation SBD {metrics['sbd']:.3f} vs k-means on pixels {metrics['sbd_kmeans_pixels']:.3f}"
+                   if "sbd" in metrics else "") + ".")
+    return metrics
+
+
+def _segment(c, ctx, big, image, k, k_eval, metrics):
+    from sklearn.cluster import KMeans
+
+    img, seg, x, y = image
+    out = big(jnp.asarray(x, F32), jnp.asarray(y), _theta0(jax.random.fold_in(k_eval, 4), x.shape[0]))
+    pred = kn.phase_kmeans(np.asarray(out["final"]), k, seed=c.seed)
+    raw = KMeans(k, n_init=10, random_state=c.seed).fit_predict(x)
+    metrics["sbd"] = kn.symmetric_best_dice(pred, y)
+    metrics["sbd_kmeans_pixels"] = kn.symmetric_best_dice(raw, y)
+    metrics["L_full_image"] = float(out["L"])
+    h, w = seg.shape
+    ctx.save_arrays(image=img, segments=seg, pred_segments=pred.reshape(h, w), kmeans_pixels=raw.reshape(h, w),
+                    image_phase=np.asarray(out["final"]).reshape(h, w))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 5, figsize=(15, 3))
+    ax[0].imshow(img); ax[0].set_title("image")
+    ax[1].imshow(np.mod(np.asarray(out["final"]).reshape(h, w), 2 * np.pi), cmap="hsv"); ax[1].set_title("phase")
+    ax[2].imshow(pred.reshape(h, w), cmap="tab10"); ax[2].set_title(f"KuraNet + k-means, SBD {metrics['sbd']:.2f}")
+    ax[3].imshow(raw.reshape(h, w), cmap="tab10"); ax[3].set_title(f"k-means pixels, SBD {metrics['sbd_kmeans_pixels']:.2f}")
+    ax[4].imshow(seg, cmap="tab10"); ax[4].set_title("ground truth")
+    for a in ax:
+        a.axis("off")
+    ctx.save_figure(fig, "segmentation")
+
+
+def _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arrays = dict(np.load(ctx.out_dir / "arrays.npz"))
+    labels = arrays["data_labels"]
+    cols = plt.get_cmap("tab10")(labels % 10)
+    fig, ax = plt.subplots(1, 3, figsize=(12, 4), subplot_kw={"projection": "polar"})
+    for a, who, title in zip(ax, ("", "control_", "block_"), ("trained", "untrained control", "block control")):
+        th = arrays[f"data_{who}final"]
+        a.scatter(th, np.ones_like(th), c=cols, s=12)
+        for l in range(k):
+            z = np.mean(np.exp(1j * th[labels == l])) if np.any(labels == l) else 0
+            a.annotate("", xy=(np.angle(z), abs(z)), xytext=(0, 0),
+                       arrowprops=dict(color=plt.get_cmap("tab10")(l % 10), width=2))
+        a.set_title(f"{title}: L = {metrics[f'{who}L_data']:.3f}")
+        a.set_yticks([])
+    ctx.save_figure(fig, "terminal_phases")
+    # Learned couplings of training points sorted by label (paper Fig. 3B).
+    m = min(500, xtr.shape[0])
+    order = np.argsort(np.asarray(ytr[:m]), kind="stable")
+    K = np.asarray(kn.coupling_matrix(module, params, xtr[:m][order], "clusters"))
+    fig, a = plt.subplots(figsize=(5, 4.5))
+    v = np.abs(K).max()
+    im = a.imshow(K, cmap="RdBu_r", vmin=-v, vmax=v)
+    fig.colorbar(im)
+    a.set_title("learned K, sorted by label")
+    ctx.save_figure(fig, "coupling_matrix")
+    if xtr.shape[1] == 2:
+        # Phase landscape (paper Fig. 3A): one oscillator's final phase as its feature moves over a grid.
+        gpts = c.landscape_grid
+        x0 = xtr[: c.n]
+        th0 = _theta0(jax.random.fold_in(k_eval, 5), c.n)
+        lo, hi = np.asarray(xtr.min(0)), np.asarray(xtr.max(0))
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], gpts), np.linspace(lo[1], hi[1], gpts))
+        grid = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], -1), F32)
+
+        def final_phase(p):
+            x = x0.at[0].set(p)
+            th = phases(kn.coupling_matrix(module, params, x, "clusters"), th0)
+            return th[-1, 0] - jnp.angle(jnp.mean(jnp.exp(1j * th[-1, 1:])))  # relative to the batch's mean field
+
+        land = np.asarray(jax.lax.map(jax.jit(final_phase), grid, batch_size=64))
+        ctx.save_arrays(phase_landscape=land.reshape(gpts, gpts))
+        fig, a = plt.subplots(figsize=(5, 4.5))
+        a.imshow(np.mod(land.reshape(gpts, gpts), 2 * np.pi), origin="lower", cmap="hsv",
+                 extent=[lo[0], hi[0], lo[1], hi[1]], aspect="auto")
+        a.scatter(np.asarray(x0[:, 0]), np.asarray(x0[:, 1]), c=plt.get_cmap("tab10")(np.asarray(ytr[: c.n]) % 10),
+                  s=10, edgecolors="k", linewidths=0.3)
+        a.set_title("phase landscape over feature space")
+        ctx.save_figure(fig, "phase_landscape")
