@@ -120,7 +120,7 @@ def _cmd_show(args) -> int:
     return 0
 
 
-def _cmd_run(args) -> int:
+def _cmd_run(args, argv) -> int:
     from kuramoto_jax.run import execute, resolve
     from kuramoto_jax.run._study import default_out_dir
 
@@ -135,7 +135,7 @@ def _cmd_run(args) -> int:
         raise ConfigError("--resume needs --out DIR (the run folder to continue)")
     out = pathlib.Path(args.out) if args.out else default_out_dir(res.study)
     _, ctx = execute(res, out, quiet=args.quiet, resume=args.resume, overwrite=args.overwrite,
-                     argv=[PROG, *sys.argv[1:]])
+                     argv=[PROG, *argv])
     if not args.quiet and ctx.is_main:
         if ctx.summary_text:
             print()
@@ -147,6 +147,7 @@ def _cmd_run(args) -> int:
 def main(argv=None) -> int:
     """Entry point; returns the exit code (0 ok, 1 run failure, 2 bad config/arguments)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = _parser().parse_args(argv)
     from kuramoto_jax.run import ConfigError, RunError
 
@@ -155,7 +156,7 @@ def main(argv=None) -> int:
             return _cmd_list()
         if args.command == "show":
             return _cmd_show(args)
-        return _cmd_run(args)
+        return _cmd_run(args, argv)
     except ConfigError as err:
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

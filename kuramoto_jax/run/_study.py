@@ -56,8 +56,10 @@ def find_repo_root(*starts) -> pathlib.Path | None:
 
 def _ensure_on_path(root: pathlib.Path) -> None:
     s = str(root)
-    if s not in sys.path:
-        sys.path.insert(0, s)
+    # First on sys.path: another project's experiments/ seen earlier in this process must not win.
+    while s in sys.path:
+        sys.path.remove(s)
+    sys.path.insert(0, s)
     # A different `experiments` package imported earlier (another checkout) must not shadow this one.
     mod = sys.modules.get("experiments")
     if mod is not None:
