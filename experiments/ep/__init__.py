@@ -1,0 +1,1 @@
+"""Equilibrium-propagation studies: gradient verification and vowel classification."""

@@ -1,0 +1,340 @@
+"""Phase-locked equilibria of a Kuramoto network in the rotating frame.
+
+With symmetric couplings K_ij = K_ji the phase equations
+
+    θ̇_i = F_i(θ) = ω^c_i + Σ_j K_ij sin(θ_j − θ_i),      ω^c = ω − mean(ω),
+
+have Σ_i F_i = 0, so one equation is redundant and the global phase is free.
+Pinning oscillator p at θ_p = 0 and dropping its equation gives the reduced
+system F̃(θ̃) = 0 in the N − 1 free phases θ̃. Its Jacobian
+
+    J̃ = −L̃(K cos Δθ),   L(W) = diag(W 1) − W,   Δθ_ij = θ_j − θ_i,
+
+is the negative weighted graph Laplacian with the pinned row and column removed;
+the equilibrium is linearly stable when J̃ is negative definite.
+
+The nudged system of equilibrium propagation adds −β ∂L/∂θ_i = −β (θ_i − y_i) at
+the output oscillators, whose Jacobian is J̃ − β diag(outputs).
+
+Equilibria are found with optimistix's Newton root finder (lineax linear solves);
+derivatives with respect to ω^c, K, β and the targets come from the implicit
+function theorem (`optimistix.ImplicitAdjoint`), never by unrolling iterations.
+A relaxation alternative integrates the dynamics with `kuramoto_jax.simulate`
+and polishes the result with Newton.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+from .._coupling import Dense
+from .._model import Kuramoto
+from .._solve import simulate
+from . import _checks as c
+
+
+class Equilibrium(NamedTuple):
+    """Result of an equilibrium solve.
+
+    theta: (N,) phases, theta[pinned] == 0.
+    residual: max_i |F̃_i| at theta (including the nudge term).
+    max_eig: largest eigenvalue of the reduced Jacobian (stable iff < 0).
+    converged: Newton reached its tolerance and the residual is below `tol_residual`.
+    stable: max_eig < 0.
+    """
+
+    theta: jax.Array
+    residual: jax.Array
+    max_eig: jax.Array
+    converged: jax.Array
+    stable: jax.Array
+
+    @property
+    def ok(self) -> jax.Array:
+        """Converged and stable: safe to use."""
+        return self.converged & self.stable
+
+
+def expand(theta_free: jax.Array, pinned: int) -> jax.Array:
+    """(…, N−1) free phases → (…, N) phases with 0 inserted at `pinned`."""
+    zero = jnp.zeros(theta_free.shape[:-1] + (1,), theta_free.dtype)
+    return jnp.concatenate([theta_free[..., :pinned], zero, theta_free[..., pinned:]], axis=-1)
+
+
+def reduce(x: jax.Array, pinned: int) -> jax.Array:
+    """(…, N) → (…, N−1) without entry `pinned`."""
+    return jnp.concatenate([x[..., :pinned], x[..., pinned + 1 :]], axis=-1)
+
+
+def vector_field(theta, K, omega_c, beta=0.0, target=None, output_mask=None):
+    """F_i(θ) = ω^c_i + Σ_j K_ij sin(θ_j − θ_i) − β m_i (θ_i − y_i), shape (N,).
+
+    The coupling term is the core model's (`Kuramoto(ω^c, Dense(K)).drift`).
+    """
+    model = Kuramoto(omega_c, Dense(K))
+    F = model.drift(0.0, theta)
+    if target is not None:
+        F = F - beta * output_mask * (theta - target)
+    return F
+
+
+def jacobian(theta, K, beta=0.0, output_mask=None):
+    """Full Jacobian ∂F/∂θ = K cos Δθ − diag(Σ_j K_ij cos Δθ_ij) − β diag(m), shape (N, N)."""
+    W = K * jnp.cos(theta[None, :] - theta[:, None])
+    J = W - jnp.diag(jnp.sum(W, axis=1))
+    if output_mask is not None:
+        J = J - beta * jnp.diag(output_mask)
+    return J
+
+
+def reduced_jacobian(theta, K, pinned: int = 0, beta=0.0, output_mask=None):
+    """J̃: the Jacobian without the pinned row and column, shape (N−1, N−1)."""
+    J = jacobian(theta, K, beta, output_mask)
+    return reduce(reduce(J, pinned).T, pinned).T
+
+
+def max_eigenvalue(theta, K, pinned: int = 0, beta=0.0, output_mask=None):
+    """Largest eigenvalue of the symmetrised reduced Jacobian (stable iff < 0)."""
+    Jr = reduced_jacobian(theta, K, pinned, beta, output_mask)
+    return jnp.linalg.eigvalsh(0.5 * (Jr + Jr.T))[-1]
+
+
+def _tolerances(dtype):
+    eps = float(jnp.finfo(dtype).eps)
+    # Newton converges quadratically, so a tolerance near eps^0.75 costs one
+    # extra iteration and leaves the solution accurate to ~eps.
+    return eps**0.75, eps**0.75
+
+
+def solve(
+    K,
+    omega_c,
+    theta0=None,
+    *,
+    pinned: int = 0,
+    beta=0.0,
+    target=None,
+    output_mask=None,
+    max_steps: int = 50,
+    tol_residual: float | None = None,
+) -> Equilibrium:
+    """Newton solve of the reduced (optionally nudged) equilibrium; traceable, no checks.
+
+    Args:
+        K: (N, N) symmetric couplings.
+        omega_c: (N,) mean-centred frequencies ω^c.
+        theta0: (N,) initial guess (warm start); zeros when None.
+        pinned: index p with θ_p = 0 (static).
+        beta, target, output_mask: nudge −β m_i (θ_i − y_i); target/mask (N,).
+        max_steps: Newton iterations.
+        tol_residual: accepted max |F̃| (default ~1e-8 in float64, 1e-4 in float32).
+
+    Returns an `Equilibrium`; differentiable in K, omega_c, beta and target by
+    the implicit function theorem.
+    """
+    n = omega_c.shape[-1]
+    dtype = jnp.result_type(omega_c.dtype, K.dtype, float)
+    if theta0 is None:
+        theta0 = jnp.zeros((n,), dtype)
+    if target is not None and output_mask is None:
+        raise ValueError("`output_mask` is required with `target`")
+    rtol, atol = _tolerances(dtype)
+    if tol_residual is None:
+        tol_residual = 1e-8 if dtype == jnp.float64 else 1e-4
+
+    def fn(phi, args):
+        K_, om_, beta_, target_ = args
+        theta = expand(phi, pinned)
+        return reduce(vector_field(theta, K_, om_, beta_, target_, output_mask), pinned)
+
+    args = (K, omega_c, jnp.asarray(beta, dtype), target)
+    y0 = reduce(jnp.asarray(theta0, dtype), pinned)
+    # Shift the warm start so the pinned oscillator sits at 0.
+    y0 = y0 - jnp.asarray(theta0, dtype)[pinned]
+    sol = optx.root_find(
+        fn,
+        optx.Newton(rtol=rtol, atol=atol),
+        y0,
+        args,
+        max_steps=max_steps,
+        throw=False,
+        adjoint=optx.ImplicitAdjoint(),
+    )
+    phi = sol.value
+    theta = expand(phi, pinned)
+    res = jnp.max(jnp.abs(fn(phi, args))) if n > 1 else jnp.zeros((), dtype)
+    res = jax.lax.stop_gradient(res)
+    finite = jnp.all(jnp.isfinite(phi))
+    converged = (sol.result == optx.RESULTS.successful) & (res < tol_residual) & finite
+    lam = jax.lax.stop_gradient(max_eigenvalue(theta, K, pinned, beta if target is not None else 0.0,
+                                               output_mask if target is not None else None))
+    return Equilibrium(theta, res, lam, converged, lam < 0)
+
+
+def relax(
+    K,
+    omega_c,
+    theta0=None,
+    *,
+    pinned: int = 0,
+    t1: float = 200.0,
+    dt: float = 0.05,
+    solver: str = "rk4",
+) -> jax.Array:
+    """Relax the free dynamics θ̇ = F(θ) with `kuramoto_jax.simulate` for time t1.
+
+    Returns (N,) phases shifted so that θ_pinned = 0. Gradient descent on the
+    energy only reaches stable equilibria, which makes relaxation a robust
+    (slower) alternative to Newton and a good start for it.
+    """
+    n = omega_c.shape[-1]
+    if theta0 is None:
+        theta0 = jnp.zeros((n,), jnp.result_type(omega_c.dtype, float))
+    model = Kuramoto(omega_c, Dense(K))
+    sol = simulate(model, theta0, t1=t1, dt=dt, solver=solver)
+    theta = sol.theta[-1]
+    return theta - theta[pinned]
+
+
+def equilibrium(
+    K,
+    omega,
+    pinned: int = 0,
+    *,
+    theta0=None,
+    method: str = "newton",
+    center: bool = True,
+    max_steps: int = 50,
+    t1: float = 200.0,
+    dt: float = 0.05,
+    check: bool = True,
+) -> jax.Array:
+    """Stable equilibrium of the rotating-frame Kuramoto network.
+
+    Solves ω^c_i + Σ_j K_ij sin(θ_j − θ_i) = 0 for i ≠ p with θ_p = 0.
+
+    Args:
+        K: (N, N) symmetric coupling matrix.
+        omega: (N,) natural frequencies ω (centred internally: ω^c = ω − mean ω,
+            unless `center=False`).
+        pinned: p, the oscillator held at θ_p = 0.
+        theta0: (N,) initial guess / warm start (default zeros).
+        method: "newton" (Newton from theta0) or "relax" (simulate the dynamics
+            for `t1`, then polish with Newton).
+        check: raise if the solve did not converge or the equilibrium is
+            unstable (an `equinox` runtime error under `jit`).
+
+    Returns:
+        θ*, shape (N,), with θ*[pinned] == 0; differentiable (implicit function theorem).
+    """
+    K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
+    if method not in ("newton", "relax"):
+        raise ValueError(f"`method` must be 'newton' or 'relax', got {method!r}")
+    omega_c = omega - jnp.mean(omega) if center else omega
+    if method == "relax":
+        theta0 = relax(K, omega_c, theta0, pinned=pinned, t1=t1, dt=dt)
+    eq = solve(K, omega_c, theta0, pinned=pinned, max_steps=max_steps)
+    theta = eq.theta
+    if check:
+        theta = eqx.error_if(
+            theta,
+            ~eq.converged,
+            "equilibrium: Newton did not converge (no phase-locked state from this start; "
+            "try method='relax', another theta0, or stronger coupling)",
+        )
+        theta = eqx.error_if(
+            theta,
+            ~eq.stable,
+            "equilibrium: the solution is unstable (reduced Jacobian not negative definite); "
+            "try method='relax' or another theta0",
+        )
+    return theta
+
+
+def equilibrium_info(K, omega, pinned: int = 0, *, theta0=None, center: bool = True, max_steps: int = 50) -> Equilibrium:
+    """Like `equilibrium` (Newton) but returns the full `Equilibrium` report and never raises."""
+    K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
+    omega_c = omega - jnp.mean(omega) if center else omega
+    return solve(K, omega_c, theta0, pinned=pinned, max_steps=max_steps)
+
+
+def _solve_small(A, b):
+    """x = A⁻¹ b for one (n, n) matrix by Gaussian elimination without pivoting, unrolled over the static size.
+
+    Near a stable equilibrium A = J̃ is negative definite, where elimination without
+    pivoting is stable; elsewhere a zero pivot gives non-finite values, which the
+    caller reports as not converged. For the small systems solved here (N ≲ 50) it
+    vectorises across a vmapped batch far better than per-matrix LAPACK calls.
+    """
+    n = A.shape[-1]
+    M = jnp.concatenate([A, b[..., None]], axis=-1)
+
+    def eliminate(k, M):
+        row = M[k] / M[k, k]
+        M = M - M[:, k, None] * row[None, :]
+        return M.at[k].set(row)
+
+    # A rolled loop keeps the compiled program small (it is traced inside scans).
+    M = jax.lax.fori_loop(0, n, eliminate, M)
+    return M[:, -1]
+
+
+def newton(
+    K,
+    omega_c,
+    theta0=None,
+    *,
+    pinned: int = 0,
+    beta=0.0,
+    target=None,
+    output_mask=None,
+    max_steps: int = 20,
+    tol_residual: float | None = None,
+) -> Equilibrium:
+    """Lean Newton iteration with the analytic reduced Jacobian (values only).
+
+    Same equations and report as `solve`, for inner loops (training, evaluation)
+    where no derivative of θ* is needed: it avoids the root-finder's generic
+    machinery, which dominates the cost for the small networks (N ≈ 10) that
+    equilibrium propagation trains one sample at a time. Stability is checked by
+    a Cholesky factorisation of −J̃ (finite iff J̃ is negative definite).
+    """
+    n = omega_c.shape[-1]
+    dtype = jnp.result_type(omega_c.dtype, K.dtype, float)
+    if theta0 is None:
+        theta0 = jnp.zeros((n,), dtype)
+    if tol_residual is None:
+        tol_residual = 1e-8 if dtype == jnp.float64 else 1e-4
+    nudged = target is not None
+    tight = float(jnp.finfo(dtype).eps) ** 0.75
+
+    def F(phi):
+        theta = expand(phi, pinned)
+        return reduce(vector_field(theta, K, omega_c, beta, target, output_mask), pinned)
+
+    def Jr(phi):
+        return reduced_jacobian(expand(phi, pinned), K, pinned, beta if nudged else 0.0, output_mask if nudged else None)
+
+    def cond(state):
+        i, phi, f = state
+        return (i < max_steps) & (jnp.max(jnp.abs(f)) > tight)
+
+    def body(state):
+        i, phi, f = state
+        phi = phi - _solve_small(Jr(phi), f)
+        return i + 1, phi, F(phi)
+
+    phi0 = reduce(jnp.asarray(theta0, dtype), pinned) - jnp.asarray(theta0, dtype)[pinned]
+    _, phi, f = jax.lax.while_loop(cond, body, (0, phi0, F(phi0)))
+    res = jnp.max(jnp.abs(f))
+    converged = jnp.isfinite(res) & (res < tol_residual)
+    J = Jr(phi)
+    chol = jnp.linalg.cholesky(-0.5 * (J + J.T))
+    stable = jnp.all(jnp.isfinite(chol))
+    return Equilibrium(expand(phi, pinned), res, jnp.full((), jnp.nan, dtype), converged, stable)
