@@ -15,6 +15,7 @@ integration runs as an outer `lax.scan` over save points, each one a call of
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -26,6 +27,7 @@ import kuramoto_jax as kj
 INPUT_TERMS = ("additive", "sin", "cos", "-sin", "-cos")
 
 
+@functools.lru_cache(maxsize=64)
 def order_parameter_features(M: int, full: bool = False) -> Callable:
     """θ (N,) ↦ features from the order parameters Z_m.
 
@@ -51,6 +53,13 @@ def oscillator_features(index) -> Callable:
     index = np.asarray(index, dtype=int)
     if index.ndim != 1 or index.size < 1:
         raise ValueError(f"`index` must be a non-empty 1-D list of oscillator indices, got shape {index.shape}")
+    return _oscillator_features(tuple(int(i) for i in index))
+
+
+@functools.lru_cache(maxsize=64)
+def _oscillator_features(index: tuple) -> Callable:
+    # cached per index tuple: the same function object lets jitted drives reuse their compilation
+    index = np.asarray(index, dtype=int)
 
     def features(theta):
         th = theta[index]
@@ -150,3 +159,9 @@ def drive_reservoir(
 
     theta, xs = jax.lax.scan(body, theta, starts)
     return jnp.concatenate([x0[None], xs]), theta
+
+
+drive_reservoir_jit = jax.jit(
+    drive_reservoir, static_argnames=("dt", "features", "skip", "stride", "input_term", "solver")
+)
+drive_reservoir_jit.__doc__ = "`drive_reservoir` under `jax.jit` (compiled once per shapes and static settings)."

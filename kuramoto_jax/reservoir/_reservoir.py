@@ -11,15 +11,13 @@ the defaults (ω̄ = 0.5, M = 5, Moore–Penrose read-out) were chosen.
 from __future__ import annotations
 
 import math
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import kuramoto_jax as kj
 
-from ._features import INPUT_TERMS, drive_reservoir, order_parameter_features, oscillator_features
+from ._features import INPUT_TERMS, drive_reservoir_jit, order_parameter_features, oscillator_features
 from ._readout import Readout, fit_readout
 
 LAWS = ("gaussian", "uniform", "lorentzian")
@@ -111,9 +109,9 @@ class KuramotoReservoir:
         return kj.theory.critical_coupling(self.omega_law, self.omega_spread)
 
     def _drive(self, theta, u, skip):
-        fn = jax.jit(partial(drive_reservoir, dt=self.dt, features=self.feature_map, skip=skip,
-                             input_term=self.input_term, solver=self.solver))
-        X, theta = fn(self.omega, theta, self.K, self.eps, jnp.asarray(u), input_weights=self.input_weights)
+        X, theta = drive_reservoir_jit(self.omega, theta, self.K, self.eps, jnp.asarray(u), dt=self.dt,
+                                       features=self.feature_map, skip=skip, input_term=self.input_term,
+                                       solver=self.solver, input_weights=self.input_weights)
         return np.asarray(X), theta
 
     def features(self, u) -> np.ndarray:
