@@ -322,8 +322,6 @@ STUDY = textwrap.dedent(
 
     from kuramoto_jax import parallel as kp
 
-    from ._point import sweep_point
-
 
     @dataclass
     class Config:
@@ -332,6 +330,10 @@ STUDY = textwrap.dedent(
 
 
     def run(config, ctx):
+        # Imported here: _point builds JAX arrays, and the runner imports the study
+        # before it calls jax.distributed.initialize (multi-process runs).
+        from ._point import sweep_point
+
         Ks = np.linspace(0.0, 4.0, config.points)
         out = kp.batch_map(sweep_point, Ks, devices=ctx.devices)
         used = sorted({s.device.id for s in out["theta"].addressable_shards})
@@ -352,18 +354,35 @@ def _study_tree(root):
     (root / "configs" / "sweep.yaml").write_text("study: scaleout.sweep\ndevices: all\npoints: 8\n")
 
 
-def test_study_runner_devices_key_reaches_batch_map(tmp_path):
+def test_study_runner_on_two_processes(tmp_path):
+    """`kuramoto-jax run --coordinator ... --num-processes 2 --process-id i` on localhost:
+    ctx.devices holds all 4 devices of both processes, batch_map spreads the sweep
+    over them, process 0 writes the gathered sweep."""
     pytest.importorskip("kuramoto_jax.run")
     _study_tree(tmp_path)
     out = tmp_path / "out"
-    res = subprocess.run(
-        [sys.executable, "-m", "kuramoto_jax", "run", "configs/sweep.yaml", "--out", str(out), "--quiet",
-         "--set", "devices=2"],
-        cwd=tmp_path, env=_env(4), capture_output=True, text=True, timeout=240,
-    )
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
-    metrics = json.loads((out / "metrics.json").read_text())["metrics"]
-    assert metrics == {"devices": 2, "shard_devices": 2, "processes": 1}
+    port = _free_port()
+    procs = []
+    for pid in range(2):
+        cmd = [sys.executable, "-m", "kuramoto_jax", "run", "configs/sweep.yaml", "--out", str(out), "--quiet",
+               "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(pid)]
+        procs.append(subprocess.Popen(cmd, cwd=tmp_path, env=_env(2), stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+    logs = []
+    try:
+        for p in procs:
+            logs.append(p.communicate(timeout=240)[0])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for p, log in zip(procs, logs):
+        assert p.returncode == 0, log[-3000:]
+    run = json.loads((out / "metrics.json").read_text())
+    assert run["meta"]["status"] == "completed"
+    # 4 devices in all, each process's shards on its own 2.
+    assert run["metrics"] == {"devices": 4, "shard_devices": 2, "processes": 2}
     arrays = np.load(out / "arrays.npz")
     ref = _reference_sweep_points(8)
     np.testing.assert_allclose(arrays["theta"], ref["theta"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(arrays["R"], ref["R"], rtol=0, atol=1e-12)
