@@ -10,6 +10,9 @@ is imported). They share the machine's cores, so a CPU "scaling curve" measures
 how well the work is spread over cores, not how devices would scale.
 Writes OUT.json (all numbers) and OUT.md (tables), naming machine, JAX version
 and device kind. Timings: best of `--repeat` runs after a warm-up call.
+Device peaks (`peak_bytes_in_use`, or the process's max RSS on the CPU) are
+process-wide maxima: for a clean peak of one workload run its part alone
+(e.g. `--parts sparse`).
 """
 
 from __future__ import annotations
