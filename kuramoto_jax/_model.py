@@ -138,16 +138,17 @@ class Kuramoto(eqx.Module):
         return out
 
     def vector_field(self, t, y, args=None):
-        """diffrax-style f(t, y, args); y = θ (first order) or (θ, ν) (second order)."""
+        """diffrax-style f(t, y, args); y = θ (N,) or, for second order, [θ, ν] (2N,)."""
         if self.second_order:
-            theta, nu = y
+            n = self.n
+            theta, nu = y[:n], y[n:]
             force = self.drift(t, theta)
-            return nu, (force - self.damping * nu) / self.mass
+            return jnp.concatenate([nu, (force - self.damping * nu) / self.mass])
         return self.drift(t, y)
 
-    def diffusion(self, t, y, args=None):
-        """Diagonal diffusion (σ_i) matching the state's structure."""
+    def diffusion_scale(self):
+        """Diagonal diffusion σ matching the state: (N,) or [0, σ/m] (2N,) for second order."""
+        sigma = jnp.broadcast_to(self.noise, (self.n,))
         if self.second_order:
-            theta, _ = y
-            return jnp.zeros_like(theta), jnp.broadcast_to(self.noise / self.mass, theta.shape)
-        return jnp.broadcast_to(self.noise, y.shape)
+            return jnp.concatenate([jnp.zeros_like(sigma), sigma / self.mass])
+        return sigma

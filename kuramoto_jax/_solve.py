@@ -172,6 +172,9 @@ def simulate(
     if has_delays and v.is_concrete(model.delays) and not np.any(np.asarray(model.delays) > 0):
         has_delays = False  # all-zero delays: the undelayed problem, exactly
     name, solver_obj, adaptive = _resolve_solver(solver, model, has_delays)
+    # Under jit, jnp.asarray(python float) is a tracer: the delay integrator needs the
+    # times as concrete numbers, so it gets the values as passed (validated below).
+    times_in = (t0, t1, dt, None if ts is None else np.asarray(ts) if v.is_concrete(ts) else ts)
     t0, t1, dt, ts = _check_times(t0, t1, dt, ts, adaptive)
     if model.noise is not None and key is None:
         raise ValueError("the model has `noise` but no `key` was given: pass key=jax.random.key(seed)")
@@ -188,34 +191,14 @@ def simulate(
         y0 = theta0
 
     if has_delays:
-        return _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_steps, check_finite)
+        return _simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite)
 
     second = model.second_order
-
-    def f(t, y, args):
-        if second:
-            th, nu = y[:n], y[n:]
-            force = model.drift(t, th)
-            return jnp.concatenate([nu, (force - model.damping * nu) / model.mass])
-        return model.drift(t, y)
-
-    terms = diffrax.ODETerm(f)
+    terms = diffrax.ODETerm(_VectorField(model))
     if model.noise is not None:
-        if not v.is_concrete(t0) or not v.is_concrete(dt):
-            pass  # the path only needs them as values; tracers are fine
-        sigma = jnp.broadcast_to(model.noise, (n,))
-        if second:
-            sigma = jnp.concatenate([jnp.zeros(n, sigma.dtype), sigma / model.mass])
         path = GridBrownianPath(y0.shape, key, t0, t1, dt)
-        diffusion = diffrax.ControlTerm(lambda t, y, args: lx.DiagonalLinearOperator(sigma), path)
-        terms = diffrax.MultiTerm(terms, diffusion)
-
-    def save_fn(t, y, args):
-        th = y[:n] if second else y
-        if observe is not None:
-            return observe(th)
-        return (th, y[n:]) if second else th
-
+        terms = diffrax.MultiTerm(terms, diffrax.ControlTerm(_Diffusion(model.diffusion_scale()), path))
+    save_fn = _SaveFn(n, second, observe)
     saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if ts is not None else diffrax.SaveAt(t1=True, fn=save_fn)
     if stepsize_controller is None:
         stepsize_controller = (
@@ -227,7 +210,10 @@ def simulate(
         if adaptive or not (v.is_concrete(t0) and v.is_concrete(t1) and v.is_concrete(dt)):
             max_steps = 100_000
         else:
-            max_steps = int(math.ceil((float(t1) - float(t0)) / float(dt) - 1e-9)) + 1
+            # Rounded up to a power of two so that runs of similar length share one compilation
+            # (the fixed-step loop stops at t1 whatever the budget).
+            needed = int(math.ceil((float(t1) - float(t0)) / float(dt) - 1e-9)) + 1
+            max_steps = 1 << max(needed - 1, 1).bit_length()
     kwargs = {}
     if adjoint is not None:
         kwargs["adjoint"] = adjoint
@@ -247,6 +233,34 @@ def simulate(
         **kwargs,
     )
     return _package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
+
+
+class _VectorField(eqx.Module):
+    """The model's vector field as a pytree, so repeated calls hit diffrax's compilation cache."""
+
+    model: Kuramoto
+
+    def __call__(self, t, y, args):
+        return self.model.vector_field(t, y)
+
+
+class _Diffusion(eqx.Module):
+    sigma: jax.Array
+
+    def __call__(self, t, y, args):
+        return lx.DiagonalLinearOperator(self.sigma)
+
+
+class _SaveFn(eqx.Module):
+    n: int = eqx.field(static=True)
+    second: bool = eqx.field(static=True)
+    observe: Callable | None = eqx.field(static=True)
+
+    def __call__(self, t, y, args):
+        th = y[: self.n] if self.second else y
+        if self.observe is not None:
+            return self.observe(th)
+        return (th, y[self.n :]) if self.second else th
 
 
 def _package(ts, ys, observe, second, check_finite, stats) -> Solution:
@@ -314,9 +328,7 @@ def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_s
 
     stochastic = model.noise is not None
     if stochastic:
-        sigma = jnp.broadcast_to(model.noise, (n,))
-        if second:
-            sigma = jnp.concatenate([jnp.zeros(n, sigma.dtype), sigma / model.mass])
+        sigma = model.diffusion_scale()
 
     def rhs(t, y, src_theta):
         th = y[:n] if second else y
@@ -328,23 +340,36 @@ def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_s
         return force
 
     def delayed(hist, k, c):
-        """θ_j(t_k + c·dt − d_j·dt) for c in {0, 1/2, 1} from the ring buffer (d_j ≥ 1)."""
-        a = hist[(k - d) % H, cols]
+        """θ_j(t_k + c·dt − d_j·dt) for c in {0, 1/2, 1} from the ring buffers (used where d_j ≥ 1).
+
+        hist = (θ history, θ̇ history). The half-step value uses cubic Hermite interpolation
+        (4th-order accurate), so RK4 keeps a high order with delays; before t0 the history is
+        the constant θ0 (zero slope).
+        """
+        th_hist, dth_hist = hist
+        ia, ib = k - d, k - d + 1
+        a = th_hist[ia % H, cols]
         if c == 0:
             return a
-        b = hist[(k - d + 1) % H, cols]
-        return b if c == 1 else 0.5 * (a + b)
+        b = th_hist[ib % H, cols]
+        if c == 1:
+            return b
+        fa = jnp.where(ia < 0, 0.0, dth_hist[ia % H, cols])
+        fb = jnp.where(ib <= 0, 0.0, dth_hist[ib % H, cols])
+        return 0.5 * (a + b) + (dtf / 8) * (fa - fb)
 
     def step(carry, _):
-        y, hist, k = carry
+        y, (th_hist, dth_hist), k = carry
         th = y[:n] if second else y
-        hist = hist.at[k % H].set(th)
+        th_hist = th_hist.at[k % H].set(th)
         t = t0f + k * dtf
         h = dtf
+        k1 = rhs(t, y, delayed((th_hist, dth_hist), k, 0))
+        dth_hist = dth_hist.at[k % H].set(k1[:n] if second else k1)
+        hist = (th_hist, dth_hist)
         if name == "euler":
-            y1 = y + h * rhs(t, y, delayed(hist, k, 0))
+            y1 = y + h * k1
         elif name == "heun":
-            k1 = rhs(t, y, delayed(hist, k, 0))
             if stochastic:
                 dW = sigma * jnp.sqrt(h) * jr.normal(jr.fold_in(key, k), y.shape, y.dtype)
                 pred = y + h * k1 + dW
@@ -354,7 +379,6 @@ def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_s
                 k2 = rhs(t + h, y + h * k1, delayed(hist, k, 1))
                 y1 = y + 0.5 * h * (k1 + k2)
         else:  # rk4
-            k1 = rhs(t, y, delayed(hist, k, 0))
             mid = delayed(hist, k, 0.5)
             k2 = rhs(t + 0.5 * h, y + 0.5 * h * k1, mid)
             k3 = rhs(t + 0.5 * h, y + 0.5 * h * k2, mid)
@@ -378,7 +402,7 @@ def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_s
         return (th, y[n:]) if second else th
 
     th0 = y0[:n] if second else y0
-    hist0 = jnp.broadcast_to(th0, (H, n))
+    hist0 = (jnp.broadcast_to(th0, (H, n)), jnp.zeros((H, n), th0.dtype))
     carry = (y0, hist0, jnp.asarray(0, jnp.int32))
     carry = run(carry, int(save_idx[0]))
     first = out(carry[0])
