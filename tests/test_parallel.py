@@ -108,7 +108,12 @@ WORKER = textwrap.dedent(
     rows = np.array([[s.index[0].start, s.index[0].stop] for s in out["theta"].addressable_shards])
     local = np.concatenate([np.asarray(s.data) for s in out["theta"].addressable_shards])
     full = kp.gather(out)
-    np.savez(sys.argv[1], rows=rows, local=local, full_theta=full["theta"], full_R=full["R"],
+    # Typed PRNG keys as the batched input (one per sweep point).
+    keys = jax.random.split(jax.random.key(7), 8)
+    draw = lambda k: jax.random.normal(k, (3,))
+    draws = kp.batch_map(draw, keys, gather=True)
+    draws_err = float(np.max(np.abs(draws - np.asarray(jax.vmap(draw)(keys)))))
+    np.savez(sys.argv[1], rows=rows, local=local, full_theta=full["theta"], full_R=full["R"], draws_err=draws_err,
              process=jax.process_index(), count=jax.process_count(), ndev=len(jax.devices()))
     jax.distributed.shutdown()
     """
@@ -207,6 +212,7 @@ def test_two_processes_compute_the_full_sweep_together(tmp_path):
         # ...and gather gives every process the whole sweep.
         np.testing.assert_allclose(part["full_theta"], ref["theta"], rtol=0, atol=1e-12)
         np.testing.assert_allclose(part["full_R"], ref["R"], rtol=0, atol=1e-12)
+        assert float(part["draws_err"]) == 0.0
     assert sorted(rows) == [(0, 2), (2, 4), (4, 6), (6, 8)]
     halves = [{a for a, _ in part["rows"]} for part in parts]
     assert not (halves[0] & halves[1])
