@@ -4,9 +4,13 @@
     model = kj.Kuramoto(omega, kj.MeanField(K))
     sol = kj.simulate(model, theta0, t1=50.0, dt=0.01, ts=save_times)
     R, psi = kj.order_parameter(sol.theta)
+
+Applications live in subpackages imported on demand (they pull in flax, flowjax,
+numpyro): `kuramoto_jax.kuranet`, `kuramoto_jax.ep`, `kuramoto_jax.npe`,
+`kuramoto_jax.reservoir`; the experiment runner is `kuramoto_jax.run`.
 """
 
-from . import theory
+from . import parallel, schemes, theory
 from ._coupling import AbstractCoupling, Dense, MeanField, Sparse
 from ._drive import Drive, SampledSignal
 from ._model import Kuramoto
@@ -46,6 +50,8 @@ __all__ = [
     "locked_fraction",
     "order_parameter",
     "order_parameters",
+    "parallel",
+    "schemes",
     "simulate",
     "splay",
     "theory",
