@@ -124,11 +124,10 @@ def _cmd_run(args, argv) -> int:
     from kuramoto_jax.run import execute, resolve
     from kuramoto_jax.run._study import default_out_dir
 
-    # Parse and validate everything before any JAX backend is started.
-    _int_arg("num-processes", args.num_processes)
-    _int_arg("process-id", args.process_id)
-    res = resolve(args.config, args.overrides)
+    # jax.distributed must start before anything touches a JAX backend (a study module may do so
+    # at import); it only connects processes, the config is still validated before any computation.
     _init_distributed(args)
+    res = resolve(args.config, args.overrides)
     if args.resume and not args.out:
         from kuramoto_jax.run import ConfigError
 

@@ -120,6 +120,8 @@ def test_bad_set_exits_2_with_one_line_and_no_traceback(tmp_path):
         (["run", QUICK, "--resume"], "--resume needs --out"),
         (["run", QUICK, "--num-processes", "x"], "--num-processes: got 'x'"),
         (["run", QUICK, "--process-id", "0"], "need --coordinator"),
+        (["run", QUICK, "--coordinator", "nohostport"], "--coordinator: got 'nohostport'; expected HOST:PORT"),
+        (["run", QUICK, "--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"], "--process-id: got 2"),
         (["show", QUICK, "--set", "model.x=1"], "unknown config key `model`"),
     ],
 )
