@@ -174,6 +174,8 @@ def run(config: Config, ctx) -> dict[str, float]:
                 failed_inverted=float(np.mean(t[failed] < 0.4)) if failed.any() else float("nan"),
                 test_nearest=float(np.mean(acc["test_nearest"][sel])),
                 test_calibrated=float(np.mean(acc["test_calibrated"][sel])),
+                test_cos_calibrated=float(np.mean(acc["test_cos_calibrated"][sel])),
+                failed_test_cos_calibrated=float(np.mean(acc["test_cos_calibrated"][sel][failed])) if failed.any() else float("nan"),
                 calibrated_above_60=float(np.mean(acc["train_calibrated"][sel] > config.converge_threshold)),
                 skipped_frac=float(np.mean(np.stack(skipped)[:, sel]) / X.shape[1]),
             )
@@ -196,7 +198,7 @@ def run(config: Config, ctx) -> dict[str, float]:
 
     ctx.save_arrays(
         train_cos=acc["train_cos"], test_cos=acc["test_cos"], test_nearest=acc["test_nearest"],
-        test_calibrated=acc["test_calibrated"], train_nearest=acc["train_nearest"], converged=conv,
+        test_calibrated=acc["test_calibrated"], test_cos_calibrated=acc["test_cos_calibrated"], train_nearest=acc["train_nearest"], converged=conv,
         modes=modes, inits=inits, seeds=np.array([l[2] for l in labels]), hist_epochs=np.array(hist_epochs),
         hist_test_cos=np.stack(hist_test), hist_train_running=np.stack(hist_train_run), skipped=np.stack(skipped),
         omega=np.asarray(params.omega), K=np.asarray(params.K),
@@ -205,7 +207,8 @@ def run(config: Config, ctx) -> dict[str, float]:
     _figure(ctx, table, modes, inits, acc, conv, config)
     lines = [f"{tag}: converged {r['converged']:.0%}, test acc (converged) {r['acc_converged']:.1%}, "
              f"failed seeds' test acc {r['failed_test_cos']:.1%} ({r['failed_inverted']:.0%} of them < 40 %), "
-             f"calibrated readout {r['test_calibrated']:.1%}" for tag, r in table]
+             f"order-calibrated readouts: cos {r['test_cos_calibrated']:.1%} (failed seeds {r['failed_test_cos_calibrated']:.1%}), "
+             f"phase-difference {r['test_calibrated']:.1%}" for tag, r in table]
     ctx.summary(f"/{config.vowels[0]}/ vs /{config.vowels[1]}/, 2+{config.n_hidden}+2, {config.n_seeds} seeds x "
                 f"{config.epochs} epochs. " + "; ".join(lines) +
                 (f". Welch p = {metrics['welch_p']:.2g}." if "welch_p" in metrics else "."))
@@ -230,11 +233,13 @@ def _figure(ctx, table, modes, inits, acc, conv, config):
     ax.set_ylabel("test accuracy (argmax cos θ_out)")
     ax.set_title("per-seed test accuracy")
     ax = axes[1]
-    ax.scatter(acc["test_cos"], acc["test_calibrated"], s=8, c=conv, cmap="coolwarm")
+    ax.scatter(acc["test_cos"], acc["test_cos_calibrated"], s=10, c=conv, cmap="coolwarm", label="cos, orientation fitted")
+    ax.scatter(acc["test_cos"], acc["test_calibrated"], s=6, marker="x", color="grey", label="phase difference, fitted")
+    ax.legend(fontsize=7)
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
     ax.plot([0, 1], [1, 0], color="grey", lw=0.8, ls=":")
     ax.set_xlabel("paper readout (argmax cos θ_out)")
-    ax.set_ylabel("order-independent readout (calibrated)")
+    ax.set_ylabel("order-independent readouts (test)")
     ax.set_title("ordering question (red: converged)")
     fig.tight_layout()
     ctx.save_figure(fig, "accuracy")

@@ -236,6 +236,15 @@ def equilibrium(
     K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
     if method not in ("newton", "relax"):
         raise ValueError(f"`method` must be 'newton' or 'relax', got {method!r}")
+    if theta0 is None:
+        theta0 = jnp.zeros_like(omega)
+    return _equilibrium_jit(K, omega, theta0, pinned, method, center, max_steps, float(t1), float(dt), check)
+
+
+@eqx.filter_jit
+def _equilibrium_jit(K, omega, theta0, pinned, method, center, max_steps, t1, dt, check):
+    # One compiled program per (shapes, options): repeated calls (finite-difference
+    # checks, sweeps) do not re-trace the root finder.
     omega_c = omega - jnp.mean(omega) if center else omega
     if method == "relax":
         theta0 = relax(K, omega_c, theta0, pinned=pinned, t1=t1, dt=dt)
@@ -260,6 +269,11 @@ def equilibrium(
 def equilibrium_info(K, omega, pinned: int = 0, *, theta0=None, center: bool = True, max_steps: int = 50) -> Equilibrium:
     """Like `equilibrium` (Newton) but returns the full `Equilibrium` report and never raises."""
     K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
+    return _info_jit(K, omega, theta0, pinned, center, max_steps)
+
+
+@eqx.filter_jit
+def _info_jit(K, omega, theta0, pinned, center, max_steps):
     omega_c = omega - jnp.mean(omega) if center else omega
     return solve(K, omega_c, theta0, pinned=pinned, max_steps=max_steps)
 

@@ -21,6 +21,7 @@ Estimators (all return (g_ω (N,), g_K (N, N)) in the reduced system, g_ω[p] = 
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -151,19 +152,37 @@ def _require(eq, what):
         raise RuntimeError(f"{what} equilibrium is unstable (largest reduced-Jacobian eigenvalue {float(eq.max_eig):.3g})")
 
 
+@eqx.filter_jit
+def _free(K, omega_c, theta0, pinned):
+    return solve(K, omega_c, theta0, pinned=pinned)
+
+
+@eqx.filter_jit
+def _nudged(K, omega_c, theta0, beta, y, mask, pinned):
+    return solve(K, omega_c, theta0, pinned=pinned, beta=beta, target=y, output_mask=mask)
+
+
+_implicit = eqx.filter_jit(implicit_gradients)
+_estimate = eqx.filter_jit(ep_estimate)
+
+
+@eqx.filter_jit
+def _relaxation(K, omega_c, y, mask, theta0, pinned, t1, dt):
+    return relaxation_gradients(K, omega_c, y, mask, theta0, pinned=pinned, t1=t1, dt=dt)
+
+
 def _gradients_jit(K, omega_c, y, mask, theta0, beta, method, pinned, t1, dt):
-    free = jax.jit(solve, static_argnames=("pinned",))(K, omega_c, theta0, pinned=pinned)
+    free = _free(K, omega_c, theta0, pinned)
     _require(free, "free")
     if method == "implicit":
-        return jax.jit(implicit_gradients, static_argnames=("pinned",))(K, omega_c, y, mask, free.theta, pinned=pinned)
+        return _implicit(K, omega_c, y, mask, free.theta, pinned=pinned)
     if method == "autodiff":
-        f = jax.jit(relaxation_gradients, static_argnames=("pinned", "t1", "dt"))
-        return f(K, omega_c, y, mask, theta0, pinned=pinned, t1=t1, dt=dt)
-    nudged = jax.jit(solve, static_argnames=("pinned",))
-    plus = nudged(K, omega_c, free.theta, pinned=pinned, beta=beta, target=y, output_mask=mask)
+        return _relaxation(K, omega_c, y, mask, theta0, pinned, float(t1), float(dt))
+    beta = jnp.asarray(beta, omega_c.dtype)
+    plus = _nudged(K, omega_c, free.theta, beta, y, mask, pinned)
     _require(plus, "nudged (+β)")
     if method == "ep":
-        return ep_estimate(free.theta, plus.theta, 0.0, beta, K)
-    minus = nudged(K, omega_c, free.theta, pinned=pinned, beta=-beta, target=y, output_mask=mask)
+        return _estimate(free.theta, plus.theta, 0.0, beta, K)
+    minus = _nudged(K, omega_c, free.theta, -beta, y, mask, pinned)
     _require(minus, "nudged (−β)")
-    return ep_estimate(minus.theta, plus.theta, -beta, beta, K)
+    return _estimate(minus.theta, plus.theta, -beta, beta, K)
