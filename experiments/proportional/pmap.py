@@ -7,9 +7,11 @@ From the realisation-averaged map R̄(p, K):
 * best p at each K: argmax_p R̄(p, K) (Fig. 5a of the seed paper), and R̄ there;
 * k_sync(p): the smallest K/K_c on the grid with R̄ ≥ 0.9;
 * p_star: the p with the lowest k_sync(p) (ties: the mean of the tied p values
-  is reported as p_star, their range as p_star_low/p_star_high).
+  is reported as p_star, their range as p_star_low/p_star_high);
+* best_p_strong: the median over K/K_c ≥ `strong_k_ratio` of the best p at each K
+  (the strong-coupling regime in which the paper reports p ≈ 2 as optimal).
 
-Metrics: p_star, p_star_low, p_star_high, k_sync_best, k_sync_uniform (p = 0 row),
+Metrics: p_star, p_star_low, p_star_high, best_p_strong, k_sync_best, k_sync_uniform (p = 0 row),
 k_sync_p<p> for every p, map_seconds is logged (not a metric: it depends on the machine).
 """
 
@@ -33,6 +35,7 @@ class Config:
     num_p: int = field(default=21, metadata={"ge": 2, "help": "number of p values"})
     realisations: int = field(default=100, metadata={"ge": 1, "help": "realisations per (p, K)"})
     k_grid: c.KGrid = field(default_factory=c.KGrid)
+    strong_k_ratio: float = field(default=1.5, metadata={"gt": 0, "help": "K/K_c from which best_p_strong is taken"})
     integration: c.Integration = field(default_factory=c.Integration)
 
     def __post_init__(self):
@@ -75,6 +78,8 @@ def run(config: Config, ctx) -> dict[str, float]:
     metrics = {"p_star": p_star, "p_star_low": p_lo, "p_star_high": p_hi,
                "k_sync_best": float(np.nanmin(ks)) if np.isfinite(ks).any() else float("nan"),
                "k_sync_uniform": float(ks[0]) if ps[0] == 0 else float("nan")}
+    strong = k >= config.strong_k_ratio - 1e-9
+    metrics["best_p_strong"] = float(np.median(p_best[strong])) if strong.any() else float("nan")
     metrics.update({f"k_sync_p{c.tag(round(p, 4))}": float(x) for p, x in zip(ps, ks)})
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
@@ -102,6 +107,7 @@ def run(config: Config, ctx) -> dict[str, float]:
         f"(p, K) map, {systems} systems (N = {config.n}, {steps} RK4 steps each) in one batched solve, "
         f"{seconds:.0f} s on this machine. Smallest synchronising K/K_c (R̄ ≥ 0.9): "
         f"{c.fmt(metrics['k_sync_uniform'])} for p = 0, {c.fmt(metrics['k_sync_best'])} at best; "
-        f"p* = {p_star:.2f} (range of tied p: {p_lo:.2f}–{p_hi:.2f})."
+        f"p* = {p_star:.2f} (range of tied p: {p_lo:.2f}–{p_hi:.2f}); median best p for "
+        f"K/K_c ≥ {config.strong_k_ratio:g}: {metrics['best_p_strong']:.2f}."
     )
     return metrics
