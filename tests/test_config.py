@@ -68,7 +68,7 @@ def test_int_accepted_for_float_and_converted():
         ({"verbose": "yes please"}, "verbose", "boolean"),
         ({"tag": 3}, "tag", "expected a string"),
         ({"sizes": [1, -2]}, "sizes[1]", ">= 0"),
-        ({"sizes": 3}, "sizes", "a list of an integer"),
+        ({"sizes": 3}, "sizes", "expected a list of integers"),
         ({"span": [1.0]}, "span", "got 1 items"),
         ({"model": {"activation": "gelu"}}, "model.activation", "one of 'tanh', 'relu'"),
         ({"model": 3}, "model", "a mapping with keys hidden, activation"),

@@ -75,10 +75,10 @@ def type_name(tp: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(type_name(a) for a in args)
     if origin in (list, typing.List):
-        return f"a list of {type_name(args[0])}" if args else "a list"
+        return f"a list of {_plural(args[0])}" if args else "a list"
     if origin in (tuple, typing.Tuple):
         if len(args) == 2 and args[1] is Ellipsis:
-            return f"a list of {type_name(args[0])}"
+            return f"a list of {_plural(args[0])}"
         if args:
             return f"a list of {len(args)} items ({', '.join(type_name(a) for a in args)})"
         return "a list"
@@ -91,6 +91,11 @@ def type_name(tp: Any) -> str:
     if tp is Any:
         return "any value"
     return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _plural(tp: Any) -> str:
+    names = {bool: "booleans", int: "integers", float: "numbers", str: "strings", pathlib.Path: "paths"}
+    return names.get(tp, f"items ({type_name(tp)})")
 
 
 def _hints(cls) -> dict[str, Any]:
