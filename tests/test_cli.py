@@ -247,3 +247,37 @@ def test_console_script_is_declared():
 
     eps = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert eps.get("kuramoto-jax") == "kuramoto_jax.cli:main"
+
+
+def test_run_context_files(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kuramoto_jax.run import RunContext
+
+    ctx = RunContext(tmp_path / "run", quiet=True, devices=["cpu0"], process_index=0, process_count=1)
+    ctx.save_arrays(a=np.arange(3), b=np.ones((2, 2)))
+    ctx.save_arrays(a=np.arange(5.0), c=np.float64(2.5))  # merges: a replaced, b kept, c added
+    arrays = np.load(tmp_path / "run" / "arrays.npz")
+    assert sorted(arrays.files) == ["a", "b", "c"] and arrays["a"].shape == (5,) and float(arrays["c"]) == 2.5
+    with pytest.raises(TypeError, match="`bad` is not numeric"):
+        ctx.save_arrays(bad={"x": 1})
+    fig = plt.figure()
+    plt.plot([0, 1], [1, 0])
+    path = ctx.save_figure(fig, "line")
+    assert path == tmp_path / "run" / "figures" / "line.png" and path.read_bytes()[:4] == b"\x89PNG"
+    assert not plt.fignum_exists(fig.number)  # closed
+    ctx.log("hello\nworld")
+    ctx.summary("  the result  ")
+    assert (tmp_path / "run" / "summary.txt").read_text() == "the result\n"
+    assert [line.split(" ", 1)[1] for line in (tmp_path / "run" / "run.log").read_text().splitlines()] == [
+        "hello", "world"]
+    assert list(ctx.progress(range(3))) == [0, 1, 2]
+    # a second process of a multi-process run writes nothing
+    other = RunContext(tmp_path / "other", quiet=True, devices=["cpu0"], process_index=1, process_count=2)
+    other.save_arrays(a=np.zeros(2))
+    other.summary("x")
+    other.log("x")
+    assert not (tmp_path / "other").exists()
