@@ -69,6 +69,8 @@ class Config:
     large: bool = field(default=True, metadata={"help": "evaluate the Size and Data+Size regimes"})
     landscape_grid: int = field(default=30, metadata={"ge": 2, "help": "grid points per axis of the phase landscape"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
+    val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
+    val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
 
 
 def _theta0(key, n):
@@ -114,13 +116,20 @@ def run(config: Config, ctx) -> dict[str, float]:
         idx = jax.random.choice(k1, xtr.shape[0], (c.n,), replace=False)
         return xtr[idx], ytr[idx], _theta0(k2, c.n)
 
+    # Validation graphs from the training set select the parameters kept (noisy single-graph losses).
+    kv1, kv2 = jax.random.split(jax.random.fold_in(k_fit, 10**6))
+    vidx = jax.random.choice(kv1, xtr.shape[0], (c.val_graphs * c.n,), replace=False).reshape(c.val_graphs, c.n)
+    vth0 = jax.vmap(lambda kk: _theta0(kk, c.n))(jax.random.split(kv2, c.val_graphs))
+    val_loss = jax.jit(lambda p: jnp.mean(jax.vmap(lambda i, t0: graph_loss(p, xtr[i], ytr[i], t0))(vidx, vth0)))
+
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs")
     t = time.perf_counter()
     result = train(lambda p, b, kk: graph_loss(p, *b), params=params0, optimizer=make_optimizer(c.optimizer, c.steps),
                    num_steps=c.steps, key=k_fit, batch_fn=batch_fn, ctx=ctx, checkpoint_every=c.checkpoint_every,
-                   name=f"clusters_{c.dataset}")
+                   name=f"clusters_{c.dataset}", eval_fn=lambda p: {"loss": val_loss(p)}, eval_every=c.val_every)
     train_time = time.perf_counter() - t
-    params = result.params
+    params = result.best_params
+    ctx.log(f"kept the parameters of step {result.best_step} (validation L {result.best_loss:.4f})")
     ctx.save_arrays(train_loss=np.asarray(result.history["loss"]))
 
     # Data regime, with the untrained and the block controls.
@@ -142,6 +151,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     res, t_data = timed(jax.jit(jax.vmap(three)), xte[perm], yte[perm], th0s)
     metrics = {f"{who}L_data": float(jnp.mean(res[who + "L"])) for who in ("", "control_", "block_")}
     metrics.update(train_time_s=train_time, time_per_step_s=train_time / max(c.steps, 1),
+                   best_step=float(result.best_step), best_val_L=float(result.best_loss),
                    final_train_loss=float(np.mean(np.asarray(result.history["loss"])[-50:])) if c.steps else float("nan"))
     ctx.save_arrays(data_final=np.asarray(res["final"][0]), data_control_final=np.asarray(res["control_final"][0]),
                     data_block_final=np.asarray(res["block_final"][0]), data_labels=np.asarray(yte[perm[0]]))

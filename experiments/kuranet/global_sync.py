@@ -56,6 +56,8 @@ class Config:
     eval_graphs: int = field(default=50, metadata={"ge": 1, "help": "n-sized test graphs of the Data regime"})
     large: bool = field(default=True, metadata={"help": "evaluate the Size and Data+Size regimes"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
+    val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
+    val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     trace_oscillators: int = field(default=200, metadata={"ge": 1, "help": "phases kept for the n = 10,000 trace figure"})
 
 
@@ -92,13 +94,23 @@ def run(config: Config, ctx) -> dict[str, float]:
     def loss_fn(params, batch, k):
         return graph_loss(params, *batch)
 
+    # Validation graphs (from the training set, fixed initial phases) select the parameters kept:
+    # single-graph training losses are noisy and the last step is not the best.
+    kv1, kv2 = jax.random.split(jax.random.fold_in(k_fit, 10**6))
+    val_raw = train_raw[jax.random.choice(kv1, c.train_size, (c.val_graphs * c.n,), replace=False)].reshape(
+        c.val_graphs, c.n, d)
+    val_th0 = jax.vmap(lambda k: _theta0(k, c.n))(jax.random.split(kv2, c.val_graphs))
+    val_loss = jax.jit(lambda p: jnp.mean(jax.vmap(lambda r, t0: graph_loss(p, r, t0)[0])(val_raw, val_th0)))
+
     ctx.log(f"case {c.case}: training {c.steps} steps on n = {c.n} graphs (hidden {list(c.model.hidden)})")
     t = time.perf_counter()
     result = train(loss_fn, params=params0, optimizer=make_optimizer(c.optimizer, c.steps), num_steps=c.steps,
                    key=k_fit, batch_fn=batch_fn, ctx=ctx, checkpoint_every=c.checkpoint_every, has_aux=True,
-                   name=f"global_case{c.case}")
+                   name=f"global_case{c.case}", eval_fn=lambda p: {"loss": val_loss(p)},
+                   eval_every=c.val_every if c.val_graphs else None)
     train_time = time.perf_counter() - t
-    params = result.params
+    params = result.best_params
+    ctx.log(f"kept the parameters of step {result.best_step} (validation V {result.best_loss:.4f})")
     hist = result.history
     ctx.save_arrays(train_loss=np.asarray(hist["loss"]), train_C_x=np.asarray(hist.get("C_x", [])))
 
@@ -113,7 +125,8 @@ def run(config: Config, ctx) -> dict[str, float]:
                "V_data_std_over_graphs": float(jnp.std(V_tr)),
                "C_x_data": float(jnp.mean(aux_tr["C_x"])), "control_C_x_data": float(jnp.mean(aux_ct["C_x"])),
                "final_train_loss": float(np.mean(np.asarray(hist["loss"])[-50:])) if c.steps else float("nan"),
-               "train_time_s": train_time, "time_per_step_s": train_time / max(c.steps, 1)}
+               "train_time_s": train_time, "time_per_step_s": train_time / max(c.steps, 1),
+               "best_step": float(result.best_step), "best_val_V": float(result.best_loss)}
     if c.case in ("I", "II") and c.steps >= 3:
         metrics["C_x_r2"] = r_squared(hist["C_x"], hist["loss"])
     ctx.save_arrays(data_V=np.asarray(V_tr), data_C_x=np.asarray(aux_tr["C_x"]),
@@ -167,7 +180,7 @@ def _fan_in_map(c, ctx, raw, fan, metrics):
     edges = [np.linspace(raw[:, i].min(), raw[:, i].max() + 1e-6, 31) for i in range(raw.shape[1])]
     mean, counts = kn.binned_mean(fan, raw, edges)
     ctx.save_arrays(fan_in_map=mean, fan_in_counts=counts)
-    masked = np.where(counts >= 5, mean, np.nan)
+    masked = np.where(counts >= min(5, counts.max()), mean, np.nan)  # ignore nearly empty bins
     if np.all(np.isnan(masked)):
         return
     idx = np.unravel_index(np.nanargmax(masked), masked.shape)
