@@ -12,6 +12,7 @@ from kuramoto_jax.reservoir import (
     EchoStateNetwork,
     KuramotoReservoir,
     drive_reservoir,
+    drive_reservoir_jit,
     fit_readout,
     memory_capacity,
     mse,
@@ -43,8 +44,6 @@ def test_features_match_one_direct_simulate():
     ref = jax.vmap(order_parameter_features(3))(sol.theta[10:])
     np.testing.assert_allclose(X, ref, atol=1e-9)
     np.testing.assert_allclose(th_end, sol.theta[-1], atol=1e-9)
-    Xs, _ = drive_reservoir(omega, theta0, 1.2, 0.3, u, DT, features=order_parameter_features(3), skip=10, stride=5)
-    np.testing.assert_allclose(Xs, X[::5], atol=1e-9)
 
 
 def test_additive_input_is_a_common_rotation():
@@ -55,8 +54,9 @@ def test_additive_input_is_a_common_rotation():
     T, eps, M = 201, 0.4, 3
     t = np.arange(T) * DT
     u = np.cos(0.9 * t) + 0.3
-    X1, _ = drive_reservoir(omega, theta0, 0.8, eps, u, DT, features=order_parameter_features(M))
-    X0, _ = drive_reservoir(omega, theta0, 0.8, 0.0, u, DT, features=order_parameter_features(M))
+    # jitted: ε is traced, so the driven run and the control share one compilation
+    X1, _ = drive_reservoir_jit(omega, theta0, 0.8, eps, u, dt=DT, features=order_parameter_features(M))
+    X0, _ = drive_reservoir_jit(omega, theta0, 0.8, 0.0, u, dt=DT, features=order_parameter_features(M))
     z1 = X1[:, :M] + 1j * X1[:, M:]
     z0 = X0[:, :M] + 1j * X0[:, M:]
     # ε ∫_0^t u of the linearly interpolated samples (what the model sees): trapezoid sums

@@ -9,7 +9,13 @@ Modules: `_features` (driving and order-parameter / oscillator features),
 """
 
 from . import esn, metrics, tasks
-from ._features import INPUT_TERMS, drive_reservoir, order_parameter_features, oscillator_features
+from ._features import (
+    INPUT_TERMS,
+    drive_reservoir,
+    drive_reservoir_jit,
+    order_parameter_features,
+    oscillator_features,
+)
 from ._readout import Readout, fit_readout
 from ._reservoir import KuramotoReservoir, sample_reservoir
 from .esn import EchoStateNetwork
@@ -21,6 +27,7 @@ __all__ = [
     "KuramotoReservoir",
     "Readout",
     "drive_reservoir",
+    "drive_reservoir_jit",
     "esn",
     "fit_readout",
     "memory_capacity",
