@@ -180,7 +180,8 @@ def test_tasks():
     yy = np.r_[0.0, y]
     assert yy[k + 1] == pytest.approx(0.3 * yy[k] + 0.05 * yy[k] * yy[k - 9 : k + 1].sum() + 1.5 * u[k - 9] * u[k] + 0.1)
     x = tasks.mackey_glass(400)
-    assert 0.2 < x.min() and x.max() < 1.5 and np.std(x) > 0.1  # the chaotic attractor's range (τ = 17)
+    # the chaotic attractor's range (τ = 17)
+    assert 0.2 < x.min() and x.max() < 1.5 and np.std(x) > 0.1
 
 
 def test_esn_states():

@@ -62,7 +62,8 @@ class Config:
             raise ValueError(f"`max_oscillators` must be <= n = {self.n}, got {self.max_oscillators}")
         bad = [m for m in self.oscillator_counts if not 1 <= m <= self.max_oscillators]
         if bad:
-            raise ValueError(f"`oscillator_counts` must lie in [1, max_oscillators = {self.max_oscillators}], got {bad}")
+            raise ValueError(
+                f"`oscillator_counts` must lie in [1, max_oscillators = {self.max_oscillators}], got {bad}")
 
 
 def run(config: Config, ctx) -> dict[str, float]:
@@ -99,6 +100,10 @@ def run(config: Config, ctx) -> dict[str, float]:
     def cols_o(m):
         return 2 * Mx + np.r_[np.arange(m), P + np.arange(m)]
 
+    def test_mse(F, y):
+        readout = fit_readout(F[:n_train], y[:n_train], config.ridge)
+        return mse(readout(F[n_train:]), y[n_train:])
+
     Ms = np.arange(1, Mx + 1)
     ms = np.asarray(config.oscillator_counts)
     err_z = np.zeros((len(TASKS), nK, 2, S, len(Ms)))
@@ -110,11 +115,9 @@ def run(config: Config, ctx) -> dict[str, float]:
                 for ei in range(2):
                     F = X[s, ki, ei]
                     for i, M in enumerate(Ms):
-                        c = cols_z(M)
-                        err_z[ti, ki, ei, s, i] = mse(fit_readout(F[:n_train, c], y[:n_train], config.ridge)(F[n_train:, c]), y[n_train:])
+                        err_z[ti, ki, ei, s, i] = test_mse(F[:, cols_z(M)], y)
                     for i, m in enumerate(ms):
-                        c = cols_o(m)
-                        err_o[ti, ki, ei, s, i] = mse(fit_readout(F[:n_train, c], y[:n_train], config.ridge)(F[n_train:, c]), y[n_train:])
+                        err_o[ti, ki, ei, s, i] = test_mse(F[:, cols_o(m)], y)
     ez, eo = err_z.mean(3), err_o.mean(3)
     ctx.save_arrays(M=Ms, oscillator_counts=ms, k_over_kc=np.asarray(config.k_over_kc), mse_order=err_z,
                     mse_oscillators=err_o)

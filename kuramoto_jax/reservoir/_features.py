@@ -73,7 +73,8 @@ def _check_input(name: str, u) -> np.ndarray:
         return u
     arr = np.asarray(u, dtype=float)
     if arr.ndim != 1 or arr.shape[0] < 2:
-        raise ValueError(f"`{name}` must be a 1-D array sampled every dt with at least 2 samples, got shape {arr.shape}")
+        raise ValueError(
+            f"`{name}` must be a 1-D array sampled every dt with at least 2 samples, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite, got {int(np.sum(~np.isfinite(arr)))} non-finite value(s)")
     return arr

@@ -80,7 +80,8 @@ class KuramotoReservoir:
             raise ValueError(f"`n_oscillator_features` must be in [1, {n}], got {n_oscillator_features}")
         self.n, self.K, self.omega_law, self.omega_spread = int(n), float(K), omega_law, float(omega_spread)
         self.omega_mean, self.eps, self.dt, self.washout = float(omega_mean), float(eps), float(dt), float(washout)
-        self.M, self.ridge, self.seed, self.input_term, self.solver = int(M), float(ridge), int(seed), input_term, solver
+        self.M, self.ridge, self.seed = int(M), float(ridge), int(seed)
+        self.input_term, self.solver = input_term, solver
         key_draw, key_w = jax.random.split(jax.random.key(seed))
         self.omega, self.theta0 = sample_reservoir(key_draw, self.n, omega_law, self.omega_spread, self.omega_mean)
         if input_weights is None:
