@@ -54,7 +54,9 @@ class ECDFLikelihood:
 
     @classmethod
     def fit(cls, simulator, key, theta0, num_ref: int = 200, num_bins: int = 10, num_sim: int = 20,
-            smoothing: float = 0.0, feature_fn=paper_summaries, jitter: float = 1e-6):
+            smoothing: float = 0.0, feature_fn=paper_summaries, shrinkage: float = 0.2, jitter: float = 1e-6):
+        if not 0 <= shrinkage <= 1:
+            raise ValueError(f"`shrinkage` must be in [0, 1], got {shrinkage!r}")
         if num_ref < 2 or num_sim < 1 or num_bins < 1:
             raise ValueError(f"need num_ref ≥ 2, num_sim ≥ 1, num_bins ≥ 1, got {num_ref}, {num_sim}, {num_bins}")
         theta0 = jnp.asarray(theta0)
@@ -66,7 +68,10 @@ class ECDFLikelihood:
         qs = jnp.linspace(0.0, 1.0, num_bins + 2)[1:-1]
         bins = jnp.quantile(flat, qs, axis=0).T  # (F, B) inner quantiles of the pooled features
         e = jax.vmap(lambda f: ecdf_vector(f, bins, smoothing))(feats)
-        cov = jnp.cov(e, rowvar=False) + jitter * jnp.eye(e.shape[1])
+        # Shrink towards the diagonal: with num_ref not ≫ F·B the sample covariance is
+        # ill-conditioned and its inverse exaggerates Mahalanobis distances.
+        s = jnp.cov(e, rowvar=False)
+        cov = (1 - shrinkage) * s + shrinkage * jnp.diag(jnp.diag(s)) + jitter * jnp.eye(e.shape[1])
         return cls(simulator, bins, cov, jax.random.split(k_crn, num_sim), smoothing, feature_fn)
 
     def observe(self, y):
