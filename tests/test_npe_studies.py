@@ -41,6 +41,7 @@ def test_simple_smoke_run_and_load_posterior(tmp_path):
     assert draws.shape == (200, 1) and np.all((draws > low) & (draws < high))
 
 
+@pytest.mark.slow
 def test_three_node_smoke_run(tmp_path):
     m = _run(tmp_path, "three_node_smoke")
     for name in ("k12", "k13", "k21", "k23", "k31", "k32"):
