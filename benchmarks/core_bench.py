@@ -622,20 +622,7 @@ def main(argv=None):
         pass
 
     # summary -----------------------------------------------------------------
-    targets = {}
-    for c in ("all_to_all", "meanfield", "dense", "sparse"):
-        t = next((r for r in rows if r["case"] == c and r["impl"].startswith("toolkit rk4") and "vs_hand_scan" in r), None)
-        if t:
-            targets[f"{c}: toolkit rk4 / hand scan (≤ 1.5)"] = round(t["vs_hand_scan"], 3)
-            if CPU_TIMES:
-                targets[f"{c}: same, process CPU time"] = round(t["vs_hand_scan_cpu"], 3)
-    if "kuramoto040_speedup" in extra:
-        targets["all_to_all: speed-up over kuramoto 0.4.0 (≥ 50)"] = round(extra["kuramoto040_speedup"], 1)
-        if CPU_TIMES:
-            targets["all_to_all: same, process CPU time"] = round(extra["kuramoto040_speedup_cpu"], 1)
-        targets["all_to_all: |ΔR(t1)| vs kuramoto 0.4.0 (≤ 0.02)"] = float(f"{extra['kuramoto040_dR']:.3g}")
-    if "dense" in extra:
-        targets["dense: toolkit per RHS / K-read floor (GPU ≤ 1.3)"] = round(extra["dense"]["toolkit_vs_floor"], 3)
+    targets = build_targets(rows, extra, CPU_TIMES)
     log("\nsummary")
     for k, v in targets.items():
         log(f"  {k:56s} {v}")
@@ -649,12 +636,53 @@ def main(argv=None):
     if prefix.suffix in (".json", ".md"):
         prefix = prefix.with_suffix("")
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    result = dict(meta=meta, targets=targets, extra=extra, rows=rows)
+    result = dict(meta=meta, targets=targets, extra=extra, rows=rows, log=lines)
     tmp = prefix.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=1, default=float))
     os.replace(tmp, prefix.with_suffix(".json"))
     prefix.with_suffix(".md").write_text(to_markdown(result, lines))
     print(f"\nwrote {prefix.with_suffix('.json')} and .md")
+
+
+def build_targets(rows, extra, cpu_times: bool) -> dict:
+    """The specification's targets, from the measured rows."""
+    targets = {}
+    for c in ("all_to_all", "meanfield", "dense", "sparse"):
+        t = next((r for r in rows if r["case"] == c and r["impl"].startswith("toolkit rk4") and "vs_hand_scan" in r), None)
+        if t:
+            targets[f"{c}: toolkit rk4 / hand scan (≤ 1.5)"] = round(t["vs_hand_scan"], 3)
+            if cpu_times:
+                targets[f"{c}: toolkit rk4 / hand scan, process CPU time"] = round(t["vs_hand_scan_cpu"], 3)
+    if "kuramoto040_speedup" in extra:
+        targets["all_to_all: speed-up over kuramoto 0.4.0 (≥ 50)"] = round(extra["kuramoto040_speedup"], 1)
+        if cpu_times and "kuramoto040_speedup_cpu" in extra:
+            targets["all_to_all: speed-up over kuramoto 0.4.0, process CPU time"] = round(extra["kuramoto040_speedup_cpu"], 1)
+        targets["all_to_all: |ΔR(t1)| vs kuramoto 0.4.0 (≤ 0.02)"] = float(f"{extra['kuramoto040_dR']:.3g}")
+    if "dense" in extra:
+        targets["dense: toolkit per RHS / K-read floor (GPU ≤ 1.3)"] = round(extra["dense"]["toolkit_vs_floor"], 3)
+    g = {r["impl"]: r for r in rows if r["case"] == "gradient" and "error" not in r}
+    for label in ("toolkit rk4", "toolkit rk4 checkpoints=all", "hand scan"):
+        f, b = g.get(f"{label} forward"), g.get(f"{label} forward+gradient")
+        if f and b:
+            targets[f"gradient: {label} forward+gradient / forward"] = round(b["per_step_us"] / f["per_step_us"], 2)
+            if cpu_times:
+                targets[f"gradient: {label} forward+gradient / forward, process CPU time"] = round(
+                    b["cpu_per_step_us"] / f["cpu_per_step_us"], 2
+                )
+    return targets
+
+
+def render(json_path: str, log_path: str | None = None) -> None:
+    """Rebuild the targets and the .md next to a recorded .json (same measurements)."""
+    path = Path(json_path)
+    result = json.loads(path.read_text())
+    lines = result.get("log")
+    if lines is None and log_path:
+        lines = Path(log_path).read_text().splitlines()
+    result["targets"] = build_targets(result["rows"], result["extra"], result["meta"]["platform"] == "cpu")
+    result["log"] = lines or []
+    path.write_text(json.dumps(result, indent=1, default=float))
+    path.with_suffix(".md").write_text(to_markdown(result, result["log"]))
 
 
 def to_markdown(result, lines) -> str:
@@ -692,4 +720,7 @@ def to_markdown(result, lines) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 2 and sys.argv[1] == "--render":  # --render RESULT.json [LOG.txt]
+        render(*sys.argv[2:4])
+    else:
+        main()
