@@ -528,6 +528,8 @@ def main(argv=None):
         if mode_name == "gpu":
             bw = copy_bandwidth(256 * 2**20)
             extra["meanfield"] = dict(n=n, bytes_per_step=4 * 3 * 4 * n, floor_us=4 * 3 * 4 * n / bw * 1e6)
+            log(f"  copy bandwidth {bw/1e9:.0f} GB/s; ~{extra['meanfield']['bytes_per_step']/1e6:.0f} MB moved per RK4 step "
+                f"-> memory floor ~{extra['meanfield']['floor_us']:.1f} µs per step")
 
     # 4. sparse --------------------------------------------------------------
     if want("sparse"):
