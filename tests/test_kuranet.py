@@ -47,6 +47,11 @@ def test_normalise_clusters_row_norm_then_symmetrise_over_n():
     Kh = L / np.linalg.norm(L, axis=1, keepdims=True)
     want = 0.5 * (Kh + Kh.T) / 6
     np.testing.assert_allclose(np.asarray(kn.normalise_clusters(L)), want, rtol=1e-10)
+    # Centred rows: a constant logit offset (all-attractive start) is removed.
+    Kc = np.asarray(kn.normalise(L + 7.0, "clusters_centred"))
+    Lc = L - L.mean(1, keepdims=True)
+    Khc = Lc / np.linalg.norm(Lc, axis=1, keepdims=True)
+    np.testing.assert_allclose(Kc, 0.5 * (Khc + Khc.T) / 6, rtol=1e-8)
     with pytest.raises(ValueError, match="normalisation"):
         kn.normalise(L, "softmax")
 

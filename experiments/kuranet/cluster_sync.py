@@ -71,6 +71,8 @@ class Config:
     large: bool = field(default=True, metadata={"help": "evaluate the Size and Data+Size regimes"})
     landscape_grid: int = field(default=20, metadata={"ge": 2, "help": "grid points per axis of the phase landscape"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
+    center_logits: bool = field(default=True, metadata={
+        "help": "subtract each row's mean logit before the row L2 norm (avoids an all-attractive start)"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
 
@@ -106,12 +108,13 @@ def run(config: Config, ctx) -> dict[str, float]:
     module, params0 = kn.init_coupling(k_init, xtr.shape[1], c.model.hidden, c.model.negative_slope, F32)
     _, control_params = kn.init_coupling(k_ctrl, xtr.shape[1], c.model.hidden, c.model.negative_slope, F32)
     sim = dict(dt=c.dt, burn_in_steps=c.burn_in_steps, window_steps=c.window_steps)
+    norm = "clusters_centred" if c.center_logits else "clusters"
 
     def phases(K, theta0):
         return kn.simulate_window(K, jnp.zeros(K.shape[0], F32), theta0, **sim)
 
     def graph_loss(params, x, y, theta0):
-        return kn.cluster_window_loss(phases(kn.coupling_matrix(module, params, x, "clusters"), theta0), y, k)
+        return kn.cluster_window_loss(phases(kn.coupling_matrix(module, params, x, norm), theta0), y, k)
 
     def batch_fn(step, kk):
         k1, k2 = jax.random.split(kk)
@@ -140,8 +143,8 @@ def run(config: Config, ctx) -> dict[str, float]:
     th0s = jax.vmap(lambda kk: _theta0(kk, c.n))(jax.random.split(jax.random.fold_in(k_eval, 1), g))
 
     def three(x, y, theta0, block_rows=None):
-        K = kn.coupling_matrix(module, params, x, "clusters", block_rows=block_rows)
-        Kc = kn.coupling_matrix(module, control_params, x, "clusters", block_rows=block_rows)
+        K = kn.coupling_matrix(module, params, x, norm, block_rows=block_rows)
+        Kc = kn.coupling_matrix(module, control_params, x, norm, block_rows=block_rows)
         Kb = kn.block_control_matrix(y, k, jnp.max(jnp.abs(K))).astype(F32)
         out = {}
         for who, M in (("", K), ("control_", Kc), ("block_", Kb)):
@@ -169,7 +172,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                     f"(control {metrics[f'control_L_{regime}']:.4f}, block {metrics[f'block_L_{regime}']:.4f}; {secs:.1f} s)")
     if image is not None:
         _segment(c, ctx, big, image, k, k_eval, metrics)
-    _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics)
+    _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics, norm)
     regimes = ["data"] + (["size", "data_size"] if c.large else [])
     ctx.summary(f"KuraNet cluster synchrony on {c.dataset} (k = {k}), seed {c.seed}: cluster loss L (untrained / block "
                 "control) " + ", ".join(f"{r} {metrics['L_' + r]:.4f} ({metrics['control_L_' + r]:.4f} / "
@@ -208,7 +211,7 @@ def _segment(c, ctx, big, image, k, k_eval, metrics):
     ctx.save_figure(fig, "segmentation")
 
 
-def _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics):
+def _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics, norm):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -231,7 +234,7 @@ def _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics):
     # Learned couplings of training points sorted by label (paper Fig. 3B).
     m = min(500, xtr.shape[0])
     order = np.argsort(np.asarray(ytr[:m]), kind="stable")
-    K = np.asarray(kn.coupling_matrix(module, params, xtr[:m][order], "clusters"))
+    K = np.asarray(kn.coupling_matrix(module, params, xtr[:m][order], norm))
     fig, a = plt.subplots(figsize=(5, 4.5))
     v = np.abs(K).max()
     im = a.imshow(K, cmap="RdBu_r", vmin=-v, vmax=v)
@@ -249,7 +252,7 @@ def _figures(c, ctx, module, params, xtr, ytr, k, phases, k_eval, metrics):
 
         def final_phase(p):
             x = x0.at[0].set(p)
-            th = phases(kn.coupling_matrix(module, params, x, "clusters"), th0)
+            th = phases(kn.coupling_matrix(module, params, x, norm), th0)
             return th[-1, 0] - jnp.angle(jnp.mean(jnp.exp(1j * th[-1, 1:])))  # relative to the batch's mean field
 
         land = np.asarray(jax.lax.map(jax.jit(final_phase), grid, batch_size=64))

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-NORMALISATIONS = ("global", "clusters", "none")
+NORMALISATIONS = ("global", "clusters", "clusters_centred", "none")
 
 
 class PairMLP(nn.Module):
@@ -133,12 +133,18 @@ def normalise_global(logits):
     return 0.5 * (K + K.T)
 
 
-def normalise_clusters(logits, eps: float = 1e-12):
+def normalise_clusters(logits, eps: float = 1e-12, center: bool = False):
     """Signed, symmetric K for cluster synchrony, including the dynamics' 1/n.
 
     K̂_i· = L_i· / ‖L_i·‖₂ (unit L2 norm per row), K = ½(K̂ + K̂ᵀ) / n.
+    center: first subtract each row's mean logit. A freshly initialised MLP often
+    gives logits of one sign, i.e. all-attractive couplings that synchronise the
+    whole network at once, where the cluster loss is stationary (L = ½, no
+    gradient); centred rows start from balanced attraction and repulsion.
     """
     L = jnp.asarray(logits)
+    if center:
+        L = L - jnp.mean(L, -1, keepdims=True)
     n = L.shape[-1]
     Kh = L / jnp.sqrt(jnp.sum(L * L, -1, keepdims=True) + eps)
     return 0.5 * (Kh + Kh.T) / n
@@ -149,6 +155,8 @@ def normalise(logits, kind: str):
         return normalise_global(logits)
     if kind == "clusters":
         return normalise_clusters(logits)
+    if kind == "clusters_centred":
+        return normalise_clusters(logits, center=True)
     if kind == "none":
         return jnp.asarray(logits)
     raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {kind!r}")
