@@ -150,8 +150,8 @@ def test_posterior_is_calibrated_on_gaussian_toy(tmp_path):
     x = th + 0.1 * rng.normal(size=th.shape)
     est, res = npe.fit_estimator(
         jax.random.key(0), th, x, [0.0], [1.0], npe.FlowConfig(transformer="affine", flow_layers=2, nn_width=32, nn_depth=1),
-        npe.TrainConfig(num_steps=400, batch_size=256, learning_rate=3e-3, warmup_steps=20, eval_every=200,
-                        checkpoint_every=400),
+        npe.TrainConfig(num_steps=200, batch_size=256, learning_rate=5e-3, warmup_steps=10, eval_every=100,
+                        checkpoint_every=200),
         name="toy",
     )
     ts = rng.uniform(0.1, 0.9, (100, 1))
