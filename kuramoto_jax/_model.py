@@ -83,10 +83,25 @@ class Kuramoto(eqx.Module):
         self.field = None if field is None else v.vector("field", field, n, allow_scalar=True)
         self.lag = None if lag is None else v.scalar("lag", lag)
         if delays is not None:
-            delays = v.vector("delays", delays, n, allow_scalar=True)
-            if v.is_concrete(delays) and np.any(np.asarray(delays) < 0):
-                raise ValueError(f"`delays` must be >= 0, got minimum {float(np.min(delays))}")
-            delays = jnp.broadcast_to(delays, (n,))
+            if isinstance(delays, (jax.Array, jax.core.Tracer)):
+                delays = v.vector("delays", delays, n, allow_scalar=True)
+                if v.is_concrete(delays) and np.any(np.asarray(delays) < 0):
+                    raise ValueError(f"`delays` must be >= 0, got minimum {float(np.min(delays))}")
+                delays = jnp.broadcast_to(delays, (n,))
+            else:
+                # Delays given as numbers stay a NumPy array, so that they remain concrete
+                # inside jit: the delay integrator needs their values to size its history.
+                try:
+                    d = np.asarray(delays, dtype=float)
+                except (TypeError, ValueError) as err:
+                    raise TypeError(f"`delays` must be array-like, got {v.describe(delays)}") from err
+                if d.ndim > 1 or (d.ndim == 1 and d.shape[0] != n):
+                    raise ValueError(f"`delays` must be a scalar or a 1-D array of length {n}, got shape {d.shape}")
+                if not np.all(np.isfinite(d)):
+                    raise ValueError(f"`delays` must be finite, got {v.describe(d)}")
+                if np.any(d < 0):
+                    raise ValueError(f"`delays` must be >= 0, got minimum {float(np.min(d))}")
+                delays = np.broadcast_to(d, (n,)).copy()
         self.delays = delays
         if drive is not None and not isinstance(drive, Drive):
             drive = Drive(drive, drive_gain, drive_weights, drive_response)

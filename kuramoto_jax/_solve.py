@@ -207,12 +207,14 @@ def simulate(
             else diffrax.ConstantStepSize()
         )
     if max_steps is None:
-        if adaptive or not (v.is_concrete(t0) and v.is_concrete(t1) and v.is_concrete(dt)):
+        # The times as passed (Python numbers stay concrete under jit even where arrays do not).
+        t0r, t1r, dtr = times_in[:3]
+        if adaptive or not (v.is_concrete(t0r) and v.is_concrete(t1r) and v.is_concrete(dtr)):
             max_steps = 100_000
         else:
             # Rounded up to a power of two so that runs of similar length share one compilation
             # (the fixed-step loop stops at t1 whatever the budget).
-            needed = int(math.ceil((float(t1) - float(t0)) / float(dt) - 1e-9)) + 1
+            needed = int(math.ceil((float(t1r) - float(t0r)) / float(dtr) - 1e-9)) + 1
             max_steps = 1 << max(needed - 1, 1).bit_length()
     kwargs = {}
     if adjoint is not None:
