@@ -32,6 +32,7 @@ def test_global_smoke_run(tmp_path):
     assert np.isfinite(m["fan_in_peak_tau"]) and 0 <= m["fan_in_peak_tau"] <= 40
 
 
+@pytest.mark.slow  # heavy (compilation-bound): run with `pytest -m slow`
 def test_cluster_smoke_run(tmp_path):
     m = _run(tmp_path, "cluster_smoke")
     for key in ("L_data", "L_size", "L_data_size", "control_L_data", "block_L_size"):

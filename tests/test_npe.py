@@ -143,6 +143,7 @@ def test_flow_config_validation():
         npe.FlowConfig(flow_layers=0)
 
 
+@pytest.mark.slow  # heavy (compilation-bound): run with `pytest -m slow`
 def test_posterior_is_calibrated_on_gaussian_toy(tmp_path):
     # θ ~ U(0, 1), x = θ + 0.1 ε: the exact posterior is N(x, 0.1²) truncated to (0, 1).
     rng = np.random.default_rng(0)
@@ -162,6 +163,7 @@ def test_posterior_is_calibrated_on_gaussian_toy(tmp_path):
     assert np.all(np.abs(np.median(sd) - 0.1) < 0.03)
 
 
+@pytest.mark.slow  # heavy (compilation-bound): run with `pytest -m slow`
 def test_posterior_save_load_roundtrip(tmp_path):
     sim = npe.simple_network(n=8, protocol=npe.ObservationProtocol(t1=1.0, dt=0.1, stride=1))
     sc = npe.SummaryConfig(paper_every=2)

@@ -49,6 +49,7 @@ def test_three_node_smoke_run(tmp_path):
     assert (tmp_path / "three_node_smoke" / "figures" / "pairplot.png").is_file()
 
 
+@pytest.mark.slow  # heavy (compilation-bound): run with `pytest -m slow`
 def test_ecdf_vector_and_gaussian_synthetic_likelihood():
     from scipy import stats
 
