@@ -76,3 +76,16 @@ def test_ecdf_mcmc_posterior_covers_truth():
     assert draws.shape == (200, 1)
     lo, hi = np.quantile(draws, [0.005, 0.995])
     assert lo < 2.5 < hi
+
+
+@pytest.mark.slow  # NUTS compiles a gradient through the simulator: minutes under load
+def test_mcmc_compare_smoke_run(tmp_path):
+    metrics, _ = execute(resolve(CONFIGS / "mcmc_compare_smoke.yaml"), tmp_path / "mc", quiet=True)
+    for m in ("npe", "nuts", "sa"):
+        assert np.isfinite(metrics[f"{m}_seconds_per_dataset"])
+        for name in ("k12", "k32"):
+            assert 0 < metrics[f"{m}_mean_{name}"] < 2 and metrics[f"{m}_sd_{name}"] > 0
+        assert -1 <= metrics[f"{m}_corr_k12_k13"] <= 1
+    assert 0 <= metrics["c2st_npe_nuts"] <= 1 and 0 <= metrics["ecdf_prior_fraction_above_truth"] <= 1
+    assert {"mcmc_marginals.png", "mcmc_pairs.png"} <= {p.name for p in (tmp_path / "mc" / "figures").glob("*.png")}
+    assert npe.load_posterior(tmp_path / "mc").simulator.num_params == 6

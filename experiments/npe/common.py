@@ -23,6 +23,10 @@ class FlowSection:
     nn_depth: int = field(default=2, metadata={"ge": 1, "help": "conditioner MLP depth"})
     knots: int = field(default=8, metadata={"ge": 2, "help": "spline bins"})
     interval: float = field(default=5.0, metadata={"gt": 0, "help": "spline support [-interval, interval]"})
+    embedding: str = field(default="none", metadata={"choices": ["none", "conv"],
+                                                     "help": "learned summary network over the summary sequence"})
+    embedding_dim: int = field(default=16, metadata={"ge": 1, "help": "summary network outputs"})
+    embedding_width: int = field(default=32, metadata={"ge": 1, "help": "summary network channels"})
 
 
 @dataclass

@@ -5,7 +5,10 @@
 steps with N(0, noise²) errors, wrapped. Summaries: the paper's six statistics per
 observation time (every `paper_every`-th) and, with `drift`, the per-edge drift
 least-squares estimates K̂_ij (see `kuramoto_jax.npe.summarize`). With `drift: false`
-and `paper_every: 1` the summaries are the paper's alone.
+and `paper_every: 1` the summaries are the paper's alone. `sequence` adds a per-time
+sequence for a learned summary network (`flow.embedding: conv`), trained jointly with the
+flow; `repeats` > 1 makes each data set that many trajectories of length t1 from fresh
+initial phases.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ class Config:
     noise: float = field(default=0.05, metadata={"ge": 0, "help": "observation noise std (rad)"})
     paper_every: int = field(default=5, metadata={"ge": 0, "help": "six statistics every k-th observation (0: none)"})
     drift: bool = field(default=True, metadata={"help": "add the per-edge drift least-squares summaries"})
+    sequence: str = field(default="none", metadata={"choices": ["none", "paper", "pairs"],
+                                                    "help": "per-time sequence for a learned summary network"})
+    sequence_every: int = field(default=1, metadata={"ge": 1, "help": "keep every k-th row of the sequence"})
+    repeats: int = field(default=1, metadata={"ge": 1, "help": "trajectories per data set (fresh initial phases)"})
     num_train: int = field(default=20000, metadata={"ge": 10})
     num_test: int = field(default=300, metadata={"ge": 2})
     num_draws: int = field(default=1000, metadata={"ge": 2})
@@ -43,10 +50,14 @@ class Config:
     def __post_init__(self):
         if len(self.omega) != 3:
             raise ValueError(f"`omega` must have 3 values, got {self.omega!r}")
+        if (self.flow.embedding != "none") != (self.sequence != "none"):
+            raise ValueError(f"`flow.embedding` ({self.flow.embedding!r}) and `sequence` ({self.sequence!r}) go together: "
+                             "set both or neither")
 
 
 def make_simulator(config: Config):
-    protocol = npe.ObservationProtocol(t1=config.t1, dt=config.dt, stride=config.stride, noise=config.noise)
+    protocol = npe.ObservationProtocol(t1=config.t1, dt=config.dt, stride=config.stride, noise=config.noise,
+                                       repeats=config.repeats)
     sim = npe.three_node_network(omega=tuple(config.omega), k_max=config.k_max, protocol=protocol)
     spec = npe.simulator_spec(sim, "three_node", omega=list(config.omega), k_max=config.k_max)
     return sim, spec
@@ -54,13 +65,15 @@ def make_simulator(config: Config):
 
 def run(config: Config, ctx) -> dict:
     sim, spec = make_simulator(config)
-    summary = npe.SummaryConfig(paper_every=config.paper_every, drift=config.drift)
+    summary = npe.SummaryConfig(paper_every=config.paper_every, drift=config.drift, sequence=config.sequence,
+                                sequence_every=config.sequence_every)
     k_train, k_fit, k_test, k_draw, k_time = jax.random.split(jax.random.key(config.seed), 5)
     theta, x, sim_s = simulate_summaries(sim, summary, k_train, config.num_train, config.chunk, ctx, "simulate")
     ctx.log(f"simulated {config.num_train} data sets ({x.shape[1]} summaries) in {sim_s:.1f} s")
     t = time.perf_counter()
     est, result = npe.fit_estimator(k_fit, theta, x, *sim.prior_bounds, flow_config(config.flow),
-                                    train_config(config.train), ctx=ctx, name="npe_three_node")
+                                    train_config(config.train), ctx=ctx, name="npe_three_node",
+                                    sequence_shape=npe.sequence_shape(sim, summary))
     train_s = time.perf_counter() - t
     post = npe.Posterior(est, sim, summary)
     npe.save_posterior(ctx.out_dir, post, spec, flow_config(config.flow))

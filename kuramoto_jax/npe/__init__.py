@@ -20,6 +20,7 @@ from ._diagnostics import (
     pit,
     sbc_ranks,
 )
+from ._embedding import SequenceEmbedding
 from ._flows import FlowConfig, PosteriorEstimator, build_flow, make_estimator
 from ._posterior import Posterior, load_posterior, save_posterior, simulator_from_spec, simulator_spec
 from ._mcmc import ECDFLikelihood, ecdf_vector, sample_ecdf_posterior
@@ -37,17 +38,20 @@ from ._summaries import (
     SummaryConfig,
     drift_least_squares_edges,
     drift_least_squares_mean_field,
+    pair_sequence,
     paper_summaries,
+    sequence_features,
+    sequence_shape,
     summarize,
 )
 from ._training import TrainConfig, fit_estimator
 
 __all__ = [
     "ECDFLikelihood", "FlowConfig", "NetworkSimulator", "ObservationProtocol", "Posterior", "PosteriorEstimator",
-    "SummaryConfig", "THREE_NODE_EDGES", "TrainConfig", "build_flow", "c2st", "calibration_error",
+    "SequenceEmbedding", "SummaryConfig", "THREE_NODE_EDGES", "TrainConfig", "build_flow", "c2st", "calibration_error",
     "contraction", "coverage", "drift_least_squares_edges", "drift_least_squares_mean_field", "ecdf_vector", "sample_ecdf_posterior",
     "ecdf_bands", "ecdf_in_bands", "fit_estimator", "load_posterior", "make_estimator", "nrmse",
-    "paper_summaries", "pit", "save_posterior", "sbc_ranks", "simple_network", "simulate_dataset",
+    "pair_sequence", "paper_summaries", "pit", "sequence_features", "sequence_shape", "save_posterior", "sbc_ranks", "simple_network", "simulate_dataset",
     "simulator_from_spec", "simulator_spec", "summarize", "three_node_coupling", "three_node_network",
     "to_bounded", "to_unbounded", "uniform_prior",
 ]

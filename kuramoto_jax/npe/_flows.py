@@ -7,7 +7,10 @@ standardised summaries:
     log q(θ | x) = log q_flow(z | c) − Σ_p log s_u,p + Σ_p log|du_p/dθ_p|.
 
 The flow itself is flowjax's coupling flow (affine or rational-quadratic spline
-transformers): the bijectors are a maintained library's, not ours.
+transformers): the bijectors are a maintained library's, not ours. With a learned summary
+network (`FlowConfig.embedding`), the last T_seq·F entries of x are a sequence that
+`SequenceEmbedding` maps to E numbers, and the flow is conditioned on
+c = [standardised fixed summaries, embedding].
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from flowjax.bijections import RationalQuadraticSpline
 from flowjax.distributions import Normal
 from flowjax.flows import coupling_flow, masked_autoregressive_flow
 
+from ._embedding import SequenceEmbedding
 from ._priors import to_bounded, to_unbounded
 
 TRANSFORMERS = ("affine", "spline")
 ARCHITECTURES = ("coupling", "autoregressive")
+EMBEDDINGS = ("none", "conv")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +43,8 @@ class FlowConfig:
         architecture: "coupling" (RealNVP-style) or "autoregressive" (MAF).
         flow_layers, nn_width, nn_depth: number of layers and conditioner MLP size.
         knots, interval: spline resolution and support (outside: identity).
+        embedding: "none", or "conv" for a learned summary network over the sequence part of x.
+        embedding_dim, embedding_width: its output size E and width W.
     """
 
     transformer: str = "spline"
@@ -47,13 +54,18 @@ class FlowConfig:
     nn_depth: int = 2
     knots: int = 8
     interval: float = 5.0
+    embedding: str = "none"
+    embedding_dim: int = 16
+    embedding_width: int = 32
 
     def __post_init__(self):
         if self.transformer not in TRANSFORMERS:
             raise ValueError(f"`transformer` must be one of {TRANSFORMERS}, got {self.transformer!r}")
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"`architecture` must be one of {ARCHITECTURES}, got {self.architecture!r}")
-        for name in ("flow_layers", "nn_width", "nn_depth", "knots"):
+        if self.embedding not in EMBEDDINGS:
+            raise ValueError(f"`embedding` must be one of {EMBEDDINGS}, got {self.embedding!r}")
+        for name in ("flow_layers", "nn_width", "nn_depth", "knots", "embedding_dim", "embedding_width"):
             val = getattr(self, name)
             if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
                 raise ValueError(f"`{name}` must be an integer ≥ 1, got {val!r}")
@@ -83,8 +95,9 @@ def build_flow(key, dim: int, cond_dim: int, config: FlowConfig):
 class PosteriorEstimator(eqx.Module):
     """q_φ(θ | x): a conditional flow with fixed standardisation and the bounded-prior map.
 
-    Fields hold the flow and the (non-trained) statistics; `x` are summaries (D,),
-    θ parameters (P,) inside the prior box [low, high].
+    Fields hold the flow, the optional summary network and the (non-trained) statistics;
+    `x` are summaries (D,), θ parameters (P,) inside the prior box [low, high];
+    `sequence_shape` = (T_seq, F) of the sequence at the end of x, () without one.
     """
 
     flow: eqx.Module
@@ -94,9 +107,19 @@ class PosteriorEstimator(eqx.Module):
     u_std: jax.Array
     low: jax.Array
     high: jax.Array
+    embedding: eqx.Module | None = None
+    sequence_shape: tuple = eqx.field(static=True, default=())
 
     def condition(self, x):
-        return (x - jax.lax.stop_gradient(self.x_mean)) / jax.lax.stop_gradient(self.x_std)
+        """The flow's conditioning input for summaries x (..., D)."""
+        c = (x - jax.lax.stop_gradient(self.x_mean)) / jax.lax.stop_gradient(self.x_std)
+        if self.embedding is None:
+            return c
+        t, f = self.sequence_shape
+        lead, fixed = c.shape[:-1], c.shape[-1] - t * f
+        seq = c[..., fixed:].reshape((-1, t, f))
+        emb = jax.vmap(self.embedding)(seq).reshape(lead + (-1,))
+        return jnp.concatenate([c[..., :fixed], emb], -1)
 
     def _z(self, theta):
         u = to_unbounded(theta, self.low, self.high)
@@ -119,8 +142,28 @@ class PosteriorEstimator(eqx.Module):
         return to_bounded(z * self.u_std + self.u_mean, self.low, self.high)
 
 
-def make_estimator(key, theta, x, low, high, config: FlowConfig) -> PosteriorEstimator:
-    """A fresh estimator whose standardisation uses training pairs θ (M, P), x (M, D)."""
+def _networks(key, dim: int, x_dim: int, config: FlowConfig, sequence_shape):
+    """(flow, embedding or None) for parameters in ℝ^dim and summaries x in ℝ^x_dim."""
+    sequence_shape = tuple(int(s) for s in (sequence_shape or ()))
+    if config.embedding == "none":
+        return build_flow(key, dim, x_dim, config), None, ()
+    if len(sequence_shape) != 2 or min(sequence_shape) < 1 or sequence_shape[0] * sequence_shape[1] > x_dim:
+        raise ValueError(
+            f"`sequence_shape` must be (T_seq, F) with T_seq·F ≤ D = {x_dim} for embedding={config.embedding!r}, "
+            f"got {sequence_shape}"
+        )
+    k_flow, k_emb = jr.split(key)
+    t, f = sequence_shape
+    emb = SequenceEmbedding(k_emb, f, config.embedding_width, config.embedding_dim)
+    flow = build_flow(k_flow, dim, x_dim - t * f + config.embedding_dim, config)
+    return flow, emb, sequence_shape
+
+
+def make_estimator(key, theta, x, low, high, config: FlowConfig, sequence_shape=()) -> PosteriorEstimator:
+    """A fresh estimator whose standardisation uses training pairs θ (M, P), x (M, D).
+
+    sequence_shape: (T_seq, F) of the sequence at the end of x, needed with an embedding.
+    """
     theta = jnp.asarray(theta)
     x = jnp.asarray(x)
     if theta.ndim != 2 or x.ndim != 2 or theta.shape[0] != x.shape[0]:
@@ -129,18 +172,22 @@ def make_estimator(key, theta, x, low, high, config: FlowConfig) -> PosteriorEst
     high = jnp.asarray(high, theta.dtype)
     u = to_unbounded(theta, low, high)
     x_std = jnp.std(x, 0)
-    flow = build_flow(key, theta.shape[1], x.shape[1], config)
+    flow, emb, shape = _networks(key, theta.shape[1], x.shape[1], config, sequence_shape)
     return PosteriorEstimator(
         flow=flow, x_mean=jnp.mean(x, 0), x_std=jnp.where(x_std > 0, x_std, 1.0),
-        u_mean=jnp.mean(u, 0), u_std=jnp.std(u, 0), low=low, high=high,
+        u_mean=jnp.mean(u, 0), u_std=jnp.std(u, 0), low=low, high=high, embedding=emb, sequence_shape=shape,
     )
 
 
-def skeleton(dim: int, cond_dim: int, config: FlowConfig, dtype=jnp.float32) -> PosteriorEstimator:
-    """An estimator with the right structure, to be filled by `eqx.tree_deserialise_leaves`."""
+def skeleton(dim: int, cond_dim: int, config: FlowConfig, dtype=jnp.float32, sequence_shape=()) -> PosteriorEstimator:
+    """An estimator with the right structure, to be filled by `eqx.tree_deserialise_leaves`.
+
+    cond_dim is the summary dimension D."""
     z = jnp.zeros(dim, dtype)
     c = jnp.zeros(cond_dim, dtype)
+    flow, emb, shape = _networks(jr.key(0), dim, cond_dim, config, sequence_shape)
+    if emb is not None:
+        emb = jax.tree_util.tree_map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, emb)
     return PosteriorEstimator(
-        flow=build_flow(jr.key(0), dim, cond_dim, config), x_mean=c, x_std=c + 1, u_mean=z,
-        u_std=z + 1, low=z, high=z + 1,
+        flow=flow, x_mean=c, x_std=c + 1, u_mean=z, u_std=z + 1, low=z, high=z + 1, embedding=emb, sequence_shape=shape,
     )

@@ -92,10 +92,13 @@ class ECDFLikelihood:
 
 
 def sample_ecdf_posterior(likelihood: ECDFLikelihood, key, observation, num_samples: int = 1000,
-                          num_warmup: int = 500, sampler: str = "auto", progress_bar: bool = False):
+                          num_warmup: int = 500, sampler: str = "auto", progress_bar: bool = False,
+                          max_tree_depth: int = 10):
     """Posterior draws (num_samples, P) of θ given one observation under the ECDF likelihood.
 
     sampler: "nuts" (needs smoothing > 0), "sa" (gradient-free) or "auto".
+    max_tree_depth: NUTS trajectories have at most 2^max_tree_depth − 1 leapfrog steps
+        (each one a gradient through `num_sim` simulations).
     """
     if sampler == "auto":
         sampler = "nuts" if likelihood.smoothing > 0 else "sa"
@@ -110,7 +113,7 @@ def sample_ecdf_posterior(likelihood: ECDFLikelihood, key, observation, num_samp
         theta = numpyro.sample("theta", prior)
         numpyro.factor("synthetic_likelihood", likelihood.log_likelihood(theta, e_obs))
 
-    kernel = NUTS(model) if sampler == "nuts" else SA(model)
+    kernel = NUTS(model, max_tree_depth=max_tree_depth) if sampler == "nuts" else SA(model)
     mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, progress_bar=progress_bar)
     mcmc.run(key)
     return np.asarray(mcmc.get_samples()["theta"])

@@ -101,6 +101,7 @@ def save_posterior(run_dir, posterior: Posterior, sim_spec: dict, flow_config: F
         "flow": dataclasses.asdict(flow_config),
         "dim": int(est.u_mean.shape[0]),
         "cond_dim": int(est.x_mean.shape[0]),
+        "sequence_shape": list(est.sequence_shape),
         "dtype": str(est.x_mean.dtype),
     }
     tmp = run_dir / (WEIGHTS + ".tmp")
@@ -116,6 +117,7 @@ def load_posterior(run_dir) -> Posterior:
         raise FileNotFoundError(f"`run_dir` {run_dir} holds no {SPEC} and {WEIGHTS}: expected a run folder of an npe study")
     spec = json.loads((run_dir / SPEC).read_text())
     simulator = simulator_from_spec(spec["simulator"])
-    like = skeleton(spec["dim"], spec["cond_dim"], FlowConfig(**spec["flow"]), dtype=jnp.dtype(spec["dtype"]))
+    like = skeleton(spec["dim"], spec["cond_dim"], FlowConfig(**spec["flow"]), dtype=jnp.dtype(spec["dtype"]),
+                    sequence_shape=tuple(spec.get("sequence_shape", ())))
     est = eqx.tree_deserialise_leaves(run_dir / WEIGHTS, like)
     return Posterior(est, simulator, SummaryConfig(**spec["summary"]))

@@ -10,6 +10,10 @@ with `kuramoto_jax.simulate` (fixed-step RK4), and returns the observed phases
     y_t = (θ(t) + ε_t) mod 2π,   ε_t ~ N(0, s² I),   t ∈ observation_times,
 
 as an array of shape (T_obs, N). Observations are every `stride`-th integration step.
+With `repeats` = R > 1, one data set is R trajectories of the same network (same
+parameters and ω) from independent initial phases, stacked along time: (R·T_seg, N),
+T_seg observations per trajectory. Transients are what carries information about the
+couplings once a small network phase-locks, and R short runs show R of them.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class ObservationProtocol:
         stride: observe every `stride`-th step, so observations are Δ = stride·dt apart.
         noise: s, standard deviation of the additive Gaussian phase noise.
         include_initial: whether t = 0 is an observation time.
+        repeats: R, trajectories per data set, each on [0, t1] from fresh initial phases.
     """
 
     t1: float = 10.0
@@ -50,6 +55,7 @@ class ObservationProtocol:
     stride: int = 2
     noise: float = 0.05
     include_initial: bool = True
+    repeats: int = 1
 
     def __post_init__(self):
         _positive("t1", self.t1)
@@ -58,6 +64,8 @@ class ObservationProtocol:
             raise ValueError(f"`stride` must be an integer ≥ 1, got {self.stride!r}")
         if not isinstance(self.noise, (int, float)) or self.noise < 0:
             raise ValueError(f"`noise` must be a number ≥ 0, got {self.noise!r}")
+        if isinstance(self.repeats, bool) or not isinstance(self.repeats, (int, np.integer)) or self.repeats < 1:
+            raise ValueError(f"`repeats` must be an integer ≥ 1, got {self.repeats!r}")
         steps = self.t1 / self.dt
         if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
             raise ValueError(f"`t1` / `dt` must be a whole number of steps, got t1={self.t1}, dt={self.dt}")
@@ -69,11 +77,16 @@ class ObservationProtocol:
         return int(round(self.t1 / self.dt))
 
     @property
-    def observation_times(self) -> np.ndarray:
-        """(T_obs,) observation times on the step grid."""
+    def segment_times(self) -> np.ndarray:
+        """(T_seg,) observation times of one trajectory on the step grid."""
         first = 0 if self.include_initial else self.stride
         idx = np.arange(first, self.num_steps + 1, self.stride)
         return idx * self.dt
+
+    @property
+    def observation_times(self) -> np.ndarray:
+        """(T_obs,) = (R·T_seg,) the time within its trajectory of every observation row."""
+        return np.tile(self.segment_times, self.repeats)
 
     @property
     def spacing(self) -> float:
@@ -146,24 +159,37 @@ class NetworkSimulator:
     def observation_times(self) -> np.ndarray:
         return self.protocol.observation_times
 
+    @property
+    def segments(self) -> int:
+        """Trajectories per data set (rows of an observation split into this many runs)."""
+        return self.protocol.repeats
+
     # -- simulation --------------------------------------------------------------------
     def phases(self, key, params):
         """Noise-free, unwrapped θ at the observation times, (T_obs, N)."""
         params = jnp.asarray(params)
         k_theta, k_omega = jax.random.split(key)
         dtype = params.dtype if jnp.issubdtype(params.dtype, jnp.floating) else jnp.float32
-        theta0 = jax.random.uniform(k_theta, (self.n,), dtype, 0.0, 2 * jnp.pi)
+        p = self.protocol
+        if p.repeats == 1:  # keep the single-trajectory random stream of earlier runs
+            theta0 = jax.random.uniform(k_theta, (self.n,), dtype, 0.0, 2 * jnp.pi)
+        else:
+            theta0 = jax.random.uniform(k_theta, (p.repeats, self.n), dtype, 0.0, 2 * jnp.pi)
         if self.omega is None:
             omega = self.omega_loc + self.omega_scale * jax.random.normal(k_omega, (self.n,), dtype)
         else:
             omega = jnp.asarray(self.omega, dtype)
         model = kj.Kuramoto(omega, self.coupling_fn(params))
-        p = self.protocol
-        sol = kj.simulate(
-            model, theta0, t1=p.t1, dt=p.dt, ts=jnp.asarray(p.observation_times, dtype),
-            solver="rk4", check_finite=False,
-        )
-        return sol.theta
+
+        def one(th0):
+            sol = kj.simulate(
+                model, th0, t1=p.t1, dt=p.dt, ts=jnp.asarray(p.segment_times, dtype), solver="rk4", check_finite=False,
+            )
+            return sol.theta
+
+        if p.repeats == 1:
+            return one(theta0)
+        return jax.vmap(one)(theta0).reshape(-1, self.n)
 
     def simulate(self, key, params):
         """One observation y (T_obs, N): wrapped phases with additive Gaussian noise."""

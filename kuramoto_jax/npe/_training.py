@@ -47,8 +47,11 @@ def _is_frozen(leaf):
 
 
 def fit_estimator(key, theta, x, low, high, flow_config: FlowConfig = FlowConfig(),
-                  train_config: TrainConfig = TrainConfig(), ctx=None, name: str = "npe"):
+                  train_config: TrainConfig = TrainConfig(), ctx=None, name: str = "npe", sequence_shape=()):
     """Fit q_φ(θ | x) to training pairs θ (M, P), x (M, D).
+
+    With `flow_config.embedding`, the summary network over the last T_seq·F entries of x
+    (`sequence_shape` = (T_seq, F)) is trained jointly with the flow.
 
     Returns:
         (estimator with the best validation weights, `TrainResult` of `run.train`).
@@ -66,14 +69,16 @@ def fit_estimator(key, theta, x, low, high, flow_config: FlowConfig = FlowConfig
     val_idx, tr_idx = perm[:n_val], perm[n_val:]
     th_tr, x_tr, th_val, x_val = theta[tr_idx], x[tr_idx], theta[val_idx], x[val_idx]
 
-    est = make_estimator(k_init, th_tr, x_tr, low, high, flow_config)
-    # Only the flow's weights are trained: the standardisation, the prior box and the
-    # flowjax non-trainable leaves stay fixed (weight decay would otherwise move them).
-    trainable, static_flow = eqx.partition(est.flow, eqx.is_inexact_array, is_leaf=_is_frozen)
-    rest = eqx.tree_at(lambda e: e.flow, est, None)
+    est = make_estimator(k_init, th_tr, x_tr, low, high, flow_config, sequence_shape)
+    # Only the networks' weights are trained (flow and summary network): the standardisation,
+    # the prior box and the flowjax non-trainable leaves stay fixed (weight decay would
+    # otherwise move them).
+    nets = lambda e: (e.flow, e.embedding)
+    trainable, static_nets = eqx.partition(nets(est), eqx.is_inexact_array, is_leaf=_is_frozen)
+    rest = eqx.tree_at(nets, est, (None, None), is_leaf=lambda l: l is None)
 
     def assemble(t):
-        return eqx.tree_at(lambda e: e.flow, rest, eqx.combine(t, static_flow), is_leaf=lambda l: l is None)
+        return eqx.tree_at(nets, rest, eqx.combine(t, static_nets), is_leaf=lambda l: l is None)
 
     def loss_fn(t, batch, _key):
         e = assemble(t)
