@@ -59,11 +59,15 @@ def group_order_parameter(theta, labels, num_groups: int):
     """
     theta = jnp.asarray(theta)
     onehot = jax.nn.one_hot(jnp.asarray(labels), num_groups, dtype=theta.dtype)  # (N, G)
-    counts = jnp.maximum(onehot.sum(0), 1)
+    members = onehot.sum(0)
+    counts = jnp.maximum(members, 1)
     c = (jnp.cos(theta) @ onehot) / counts
     s = (jnp.sin(theta) @ onehot) / counts
     R = jnp.sqrt(c * c + s * s + jnp.finfo(c.dtype).tiny)
-    return R, jnp.arctan2(s, c)
+    # arctan2's gradient at (0, 0) is NaN: an empty group gets ψ = arctan2(0, 1) = 0 (the same
+    # value) with a finite gradient, so a graph that misses a label does not poison training.
+    empty = members == 0
+    return R, jnp.arctan2(jnp.where(empty, 0.0, s), jnp.where(empty, 1.0, c))
 
 
 def splay(psi, axis: int = -1):

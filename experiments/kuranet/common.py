@@ -36,3 +36,24 @@ def timed(fn, *args):
 def summary_stats(values) -> tuple[float, float, float]:
     v = np.asarray(values, float)
     return float(v.min()), float(v.mean()), float(v.std())
+
+
+def per_seed_optimizer(base):
+    """An optax transformation for parameters stacked over seeds (leading axis S).
+
+    init and update are `jax.vmap` of the base transformation's, so every seed keeps
+    its own moments, step count and schedule, and a global-norm clipping inside
+    `base` clips each seed's gradient by that seed's own norm (not the norm of all
+    seeds together): training S seeds at once is S independent trainings.
+    """
+    import optax
+
+    def init(params):
+        return jax.vmap(base.init)(params)
+
+    def update(updates, state, params=None):
+        if params is None:
+            return jax.vmap(lambda u, s: base.update(u, s))(updates, state)
+        return jax.vmap(base.update)(updates, state, params)
+
+    return optax.GradientTransformation(init, update)
