@@ -162,3 +162,30 @@ def test_block_control_and_datasets():
     assert img.shape == (16, 20, 3) and seg.shape == (16, 20) and kn.pixel_features(img).shape == (320, 5)
     with pytest.raises(ValueError, match="dataset"):
         kn.make_dataset("swiss", 10)
+
+
+def test_per_seed_optimizer_is_independent_trainings_with_own_clipping():
+    """Stacked seeds with a vmapped optimiser = separate runs (global-norm clipping per seed)."""
+    import pathlib
+    import sys
+
+    import optax
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    from experiments.kuranet.common import per_seed_optimizer
+
+    base = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(0.1))
+    p = {"a": jnp.array([[1.0, 2.0], [3.0, -1.0]]), "b": jnp.array([0.5, -2.0])}  # 2 seeds
+    g = {"a": jnp.array([[10.0, 0.0], [0.1, 0.2]]), "b": jnp.array([5.0, 0.1])}  # seed 0 clipped, seed 1 not
+    opt = per_seed_optimizer(base)
+    s = opt.init(p)
+    for _ in range(2):
+        u, s = opt.update(g, s, p)
+    for i in range(2):
+        pi = jax.tree.map(lambda x: x[i], p)
+        gi = jax.tree.map(lambda x: x[i], g)
+        si = base.init(pi)
+        for _ in range(2):
+            ui, si = base.update(gi, si, pi)
+        for k in p:
+            np.testing.assert_allclose(np.asarray(u[k][i]), np.asarray(ui[k]), rtol=1e-6)
