@@ -192,3 +192,45 @@ def test_esn_states():
     assert s.shape == (300, 30) and np.all(np.abs(s) < 1)
     with pytest.raises(ValueError, match="units"):
         EchoStateNetwork(0)
+
+
+def test_quantile_frequencies_have_the_exact_mean():
+    from kuramoto_jax.reservoir import sample_reservoir
+
+    for law, spread in (("gaussian", 0.4), ("uniform", 0.5)):
+        om, th = sample_reservoir(jax.random.key(3), 500, law, spread, 0.5, frequencies="quantile")
+        om2, th2 = sample_reservoir(jax.random.key(4), 500, law, spread, 0.5, frequencies="quantile")
+        np.testing.assert_array_equal(om, om2)  # deterministic: only θ(0) follows the key
+        assert not np.allclose(th, th2)
+        assert abs(float(np.mean(np.asarray(om, np.float64))) - 0.5) < 1e-12
+        np.testing.assert_allclose(np.asarray(om), kj.theory.deterministic_frequencies(500, law, spread, 0.5))
+    with pytest.raises(ValueError, match="frequencies"):
+        sample_reservoir(jax.random.key(0), 5, "gaussian", 0.4, 0.5, frequencies="sobol")
+
+
+def test_reservoirpy_esn_matches_the_in_package_update_rule():
+    # skipped where the benchmark extra is absent (the CI test extra does not install it)
+    pytest.importorskip("reservoirpy")
+    import pathlib
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from experiments.reservoir.benchmarks import _esn_states, _rpy_fit
+    from reservoirpy import mat_gen
+    from reservoirpy.nodes import Reservoir
+
+    u = np.random.default_rng(2).uniform(-1, 1, 200)
+    node = Reservoir(8, sr=0.9, lr=0.5, input_scaling=0.5, input_connectivity=1.0, rc_connectivity=1.0,
+                     bias=mat_gen.uniform(low=-0.2, high=0.2), seed=5)
+    states = node.run(u[:, None])
+    assert np.max(np.abs(np.linalg.eigvals(np.asarray(node.W)))) == pytest.approx(0.9)
+    # the in-package ESN with reservoirpy's matrices reproduces its states
+    esn = EchoStateNetwork(8, leak=0.5, seed=0)
+    esn.W, esn.W_in, esn.b = np.asarray(node.W), np.asarray(node.Win)[:, 0], np.ravel(node.bias)
+    np.testing.assert_allclose(esn.states(u), states, atol=1e-12)
+    np.testing.assert_allclose(_esn_states(True, 8, 0.9, 0.5, 0.5, 0.2, 5, u), states, atol=1e-12)
+    # reservoirpy's Ridge read-out is our ridge estimator (bias not penalised)
+    y = np.sin(3 * u)
+    np.testing.assert_allclose(_rpy_fit(states, y, 1e-3)(states), fit_readout(states, y, 1e-3)(states), atol=1e-8)

@@ -44,9 +44,19 @@ def test_readout_and_benchmark_studies(tmp_path):
     m = _run(tmp_path, "readout_smoke")
     assert {"prediction_k1.5kc_mse_M1", "transformation_k0.5kc_mse_osc4", "prediction_k1.5kc_mse_eps0_M3"} <= set(m)
     b = _run(tmp_path, "benchmarks_smoke")
-    for model in ("kuramoto_z", "kuramoto_osc", "esn", "delay_line"):
+    for model in ("kuramoto_z", "kuramoto_osc", "esn", "esn_tuned", "esn_numpy", "delay_line"):
         assert np.isfinite(b[f"narma10_nrmse_{model}"])
         assert 0 <= b[f"memory_capacity_{model}"] <= 5 + 1e-9  # at most one per delay
+    try:
+        import reservoirpy  # noqa: F401  (a benchmark extra, absent from the test environment)
+
+        has_rpy = True
+    except ImportError:
+        has_rpy = False
+    assert b["esn_is_reservoirpy"] == float(has_rpy)
+    if not has_rpy:  # the fallback is the in-package ESN itself
+        assert b["narma10_nrmse_esn"] == b["narma10_nrmse_esn_numpy"]
+    assert b["esn_tuned_narma10_spectral_radius"] in (0.5, 0.9)  # chosen from the smoke config's grid
     # a delay line of D = 4 taps recalls delays 1..3 exactly (its first tap is the present input);
     # longer delays add only the chance r² of 40 test samples
     assert 2.99 < b["memory_capacity_delay_line"] < 3.6

@@ -22,12 +22,24 @@ from ._readout import Readout, fit_readout
 
 LAWS = ("gaussian", "uniform", "lorentzian")
 FEATURES = ("order_parameters", "oscillators")
+FREQUENCIES = ("random", "quantile")
 
 
-def sample_reservoir(key, n: int, law: str, spread: float, mean: float):
-    """(ω (n,), θ0 (n,)): frequencies from the law and phases uniform on [0, 2π)."""
+def sample_reservoir(key, n: int, law: str, spread: float, mean: float, frequencies: str = "random"):
+    """(ω (n,), θ0 (n,)): frequencies from the law and phases uniform on [0, 2π).
+
+    frequencies="random": ω_j iid from the law (the paper's draw); its sample mean
+    Ω_N = (1/N) Σ_j ω_j misses ω̄ by ~ spread/√N. "quantile": the deterministic
+    quantiles ω_j = G⁻¹((j − ½)/N) (`kj.theory.deterministic_frequencies`), whose
+    mean is ω̄ for the symmetric laws; only θ0 then depends on `key`.
+    """
+    if frequencies not in FREQUENCIES:
+        raise ValueError(f"`frequencies` must be one of {FREQUENCIES}, got {frequencies!r}")
     k_omega, k_theta = jax.random.split(key)
-    omega = kj.theory.sample_frequencies(k_omega, n, law, spread, mean)
+    if frequencies == "quantile":
+        omega = jnp.asarray(kj.theory.deterministic_frequencies(n, law, spread, mean), dtype=jnp.result_type(float))
+    else:
+        omega = kj.theory.sample_frequencies(k_omega, n, law, spread, mean)
     theta0 = jax.random.uniform(k_theta, (n,), minval=0.0, maxval=2 * math.pi)
     return omega, theta0
 
@@ -49,13 +61,15 @@ class KuramotoReservoir:
         features: "order_parameters" or "oscillators" (cos θ_j, sin θ_j of `n_oscillator_features`
             oscillators, the first ones of the seeded draw).
         solver: fixed-step solver name for `kj.simulate`.
+        frequencies: "random" (ω_j iid from the law, the paper) or "quantile" (deterministic
+            quantiles with sample mean exactly ω̄; see `sample_reservoir`).
     """
 
     def __init__(self, n: int = 500, K: float = 1.0, omega_law: str = "gaussian", omega_spread: float = 0.4,
                  eps: float = 0.01, dt: float = 0.01, washout: float = 240.0, seed: int = 0, *,
                  omega_mean: float = 0.5, M: int = 5, ridge: float = 0.0, input_term: str = "additive",
                  input_weights=None, features: str = "order_parameters", n_oscillator_features: int = 5,
-                 solver: str = "rk4"):
+                 solver: str = "rk4", frequencies: str = "random"):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"`n` must be an integer >= 1, got {n!r}")
         if omega_law not in LAWS:
@@ -74,6 +88,8 @@ class KuramotoReservoir:
             raise ValueError(f"`M` must be an integer >= 1, got {M!r}")
         if input_term not in INPUT_TERMS:
             raise ValueError(f"`input_term` must be one of {INPUT_TERMS}, got {input_term!r}")
+        if frequencies not in FREQUENCIES:
+            raise ValueError(f"`frequencies` must be one of {FREQUENCIES}, got {frequencies!r}")
         if features not in FEATURES:
             raise ValueError(f"`features` must be one of {FEATURES}, got {features!r}")
         if features == "oscillators" and not 1 <= n_oscillator_features <= n:
@@ -83,7 +99,9 @@ class KuramotoReservoir:
         self.M, self.ridge, self.seed = int(M), float(ridge), int(seed)
         self.input_term, self.solver = input_term, solver
         key_draw, key_w = jax.random.split(jax.random.key(seed))
-        self.omega, self.theta0 = sample_reservoir(key_draw, self.n, omega_law, self.omega_spread, self.omega_mean)
+        self.frequencies = frequencies
+        self.omega, self.theta0 = sample_reservoir(key_draw, self.n, omega_law, self.omega_spread, self.omega_mean,
+                                                   frequencies)
         if input_weights is None:
             self.input_weights = None
         elif isinstance(input_weights, str):

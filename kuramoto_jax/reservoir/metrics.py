@@ -28,11 +28,12 @@ def nrmse(y_hat, y) -> float:
     return float(np.sqrt(mse(y_hat, y) / var))
 
 
-def memory_capacity(X_train, u_train, X_test, u_test, max_delay: int, ridge: float = 1e-8):
+def memory_capacity(X_train, u_train, X_test, u_test, max_delay: int, ridge: float = 1e-8, fit=fit_readout):
     """MC and its profile r²(d), d = 1..max_delay, from features X (S, D) and inputs u (S,).
 
     The feature row k has seen the inputs u_0..u_k; the read-out for delay d is
-    trained on rows k ≥ d to output u_{k−d}.
+    trained on rows k ≥ d to output u_{k−d}. `fit(X, y, ridge)` returns a callable
+    X ↦ ŷ (default `fit_readout`; another library's read-out can be plugged in).
     """
     u_train, u_test = np.asarray(u_train, float), np.asarray(u_test, float)
     X_train, X_test = np.asarray(X_train, float), np.asarray(X_test, float)
@@ -42,8 +43,8 @@ def memory_capacity(X_train, u_train, X_test, u_test, max_delay: int, ridge: flo
         raise ValueError(f"`max_delay` must be in [1, {min(len(u_train), len(u_test)) - 1}], got {max_delay}")
     r2 = np.zeros(max_delay)
     for d in range(1, max_delay + 1):
-        ro = fit_readout(X_train[d:], u_train[:-d], ridge=ridge)
-        pred, target = ro(X_test[d:]), u_test[:-d]
+        ro = fit(X_train[d:], u_train[:-d], ridge)
+        pred, target = np.asarray(ro(X_test[d:])).reshape(-1), u_test[:-d]
         if np.std(pred) == 0:
             continue
         r2[d - 1] = np.corrcoef(pred, target)[0, 1] ** 2
