@@ -217,3 +217,62 @@ def test_vowel_loader(tmp_path):
     assert np.isclose(xtr.min(), -1) and np.isclose(xtr.max(), 1)
     with pytest.raises(FileNotFoundError, match="data_path"):
         ep.load_vowels(tmp_path / "missing.csv")
+
+
+def test_clamped_phases_and_field_gradients_match_finite_differences():
+    # Wang et al.'s encoding: oscillators 0, 1 clamped at fixed phases (not unknowns), field b_i sin θ_i.
+    K, omega = random_system(seed=3)
+    cl, ph = (0, 1), np.array([0.4, -0.5])
+    b = np.array([0.3, -0.2, 0.5, -0.4, 0.2, 0.1])
+    kw = dict(clamped=cl, clamped_phases=ph, field=b)
+    theta = np.asarray(ep.equilibrium(K, omega, **kw))
+    np.testing.assert_allclose(theta[:2], ph, atol=0)
+    F = kj.Kuramoto(omega, kj.Dense(K), field=b).drift(0.0, theta)  # core model, ω not centred
+    assert np.max(np.abs(np.asarray(F)[2:])) < 1e-12
+    # Lean Newton agrees with the optimistix solve in clamped mode.
+    np.testing.assert_allclose(ep.newton(jnp.asarray(K), jnp.asarray(omega), jnp.asarray(theta).at[2:].set(0.0),
+                                         clamped=cl, field=jnp.asarray(b)).theta, theta, atol=1e-12)
+
+    g_om, g_K, g_b = ep.gradients(K, omega, TGT, OUT, method="implicit", return_field=True, **kw)
+    assert np.all(np.asarray(g_om)[:2] == 0) and np.all(np.asarray(g_b)[:2] == 0)
+    assert np.all(np.asarray(g_K)[K == 0] == 0) and np.any(np.asarray(g_K)[:2] != 0)  # clamped inputs' edges count
+    # Central difference along one random direction in (ω, K on its edges, b): two solves.
+    rng = np.random.default_rng(0)
+    d_om, d_b = rng.standard_normal(6), rng.standard_normal(6)
+    d_K = np.triu(rng.standard_normal((6, 6)) * (K != 0), 1)
+    d_K = d_K + d_K.T
+    h = 1e-5
+    y, m = jnp.zeros(6).at[OUT].set(TGT), jnp.zeros(6).at[OUT].set(1.0)
+    L = lambda s: float(ep.loss(ep.equilibrium(K + s * d_K, omega + s * d_om, clamped=cl, clamped_phases=ph,
+                                               field=b + s * d_b), y, m))
+    fd = (L(h) - L(-h)) / (2 * h)
+    ad = float(np.dot(g_om, d_om) + np.sum(np.triu(np.asarray(g_K), 1) * d_K) + np.dot(g_b, d_b))
+    np.testing.assert_allclose(ad, fd, rtol=1e-6)
+    # EP (one-sided, centred) for ω, K and b: errors shrink like β and β².
+    rel = lambda a, c: float(np.linalg.norm(np.asarray(a) - c) / np.linalg.norm(c))
+    e = [[rel(a, c) for a, c in zip(ep.gradients(K, omega, TGT, OUT, beta=bt, method=m, return_field=True, **kw),
+                                    (g_om, g_K, g_b))] for m in ("ep", "centered") for bt in (0.02, 0.01)]
+    for k in range(3):
+        assert 1.8 < e[0][k] / e[1][k] < 2.2 and 3.6 < e[2][k] / e[3][k] < 4.4
+    with pytest.raises(ValueError, match="`field` needs `clamped`"):
+        ep.gradients(K, omega, TGT, OUT, field=b)
+    with pytest.raises(ValueError, match="`outputs` must not be clamped"):
+        ep.gradients(K, omega, TGT, np.array([1, 5]), **kw)
+    with pytest.raises(ValueError, match="return_field"):
+        ep.gradients(K, omega, TGT, OUT, return_field=True)
+
+
+def test_batched_clamped_ep_matches_per_sample_gradients():
+    # A 2+2+2 signed layered net (the sizes of the test above: compiled solves are reused), two samples:
+    # ep_batch averages the per-sample EP gradients of ep.gradients.
+    net = ep.signed_layered(jax.random.key(0), 2, 2, 2, k_in=2.0, k_out=2.0)
+    p = ep.NetParams(jnp.full(6, 0.05), net.K, jnp.full(6, 0.1))
+    enc = ep.Encoding(net.inputs, net.outputs, "phase", 1.0, (net.hidden, net.outputs), 5)
+    X, Y = jnp.array([[0.1, 0.8], [0.9, 0.2]]), jnp.array([[0.0, 0.5], [0.5, 0.0]])
+    loss, g, n_ok = jax.jit(lambda p: ep.ep_batch(p, X, Y, enc, 0.05))(p)
+    assert float(n_ok) == 2
+    free = jax.jit(jax.vmap(lambda x: ep.free_equilibrium(p, x, enc).theta))(X)  # the same (warm-started) state
+    refs = [ep.gradients(net.K, p.omega, y, np.array(net.outputs), beta=0.05, theta0=th, clamped=net.inputs,
+                         clamped_phases=x, field=p.field, return_field=True) for x, y, th in zip(X, Y, free)]
+    for k in range(3):
+        np.testing.assert_allclose(g[k], 0.5 * (refs[0][k] + refs[1][k]), atol=1e-9)

@@ -41,3 +41,10 @@ def test_vowel_study_smoke(tmp_path):
     assert m["omega_only_random_skipped_frac"] == 0.0
     arrays = np.load(tmp_path / "vowels_smoke" / "arrays.npz")
     assert arrays["test_cos"].shape == (4,)
+
+
+def test_digits_study_smoke(tmp_path):
+    m = _run(tmp_path, "digits_smoke")
+    assert 0.0 <= m["digits_test_acc"] <= 1.0 and m["logreg_test_acc"] > 0.8
+    assert m["usable_fraction_mean"] > 0.5 and m["test_valid_fraction"] > 0.5
+    assert (tmp_path / "digits_smoke" / "checkpoints" / "digits.msgpack").is_file()

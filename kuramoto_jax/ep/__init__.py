@@ -9,7 +9,9 @@ from ._equilibrium import (
     Equilibrium,
     equilibrium,
     equilibrium_info,
+    free_indices,
     jacobian,
+    local_field_sweeps,
     max_eigenvalue,
     newton,
     reduced_jacobian,
@@ -17,17 +19,20 @@ from ._equilibrium import (
     solve,
     vector_field,
 )
-from ._gradients import METHODS, ep_estimate, gradients, implicit_gradients, loss, relaxation_gradients
+from ._gradients import METHODS, ep_estimate, field_estimate, gradients, implicit_gradients, loss, relaxation_gradients
 
 __all__ = [
     "Equilibrium",
     "METHODS",
     "ep_estimate",
+    "field_estimate",
+    "free_indices",
     "equilibrium",
     "equilibrium_info",
     "gradients",
     "implicit_gradients",
     "jacobian",
+    "local_field_sweeps",
     "loss",
     "max_eigenvalue",
     "reduced_jacobian",
@@ -37,7 +42,9 @@ __all__ = [
     "vector_field",
 ]
 from ._data import default_data_path, load_vowels
-from ._networks import Network, all_to_all, encode_frequencies, laplacian, layered, random_graph, spectral_seed
+from ._networks import (Network, all_to_all, encode_frequencies, encode_phases, laplacian, layered, random_graph,
+                        signed_layered, spectral_seed)
+from ._batched import ENCODINGS, ESTIMATORS, Encoding, NetParams, ep_batch, ep_sample, free_equilibrium, nearest_class, predict
 from ._readout import READOUTS, class_targets, readout_cos, readout_nearest
 from ._training import EPHyper, Layout, Masks, Params, accuracies, ep_step, evaluate, train_epoch
 
@@ -45,4 +52,6 @@ __all__ += [
     "EPHyper", "Layout", "Masks", "Network", "Params", "READOUTS", "accuracies", "all_to_all", "class_targets",
     "default_data_path", "encode_frequencies", "ep_step", "evaluate", "laplacian", "layered", "load_vowels",
     "random_graph", "readout_cos", "readout_nearest", "spectral_seed", "train_epoch",
+    "ENCODINGS", "ESTIMATORS", "Encoding", "NetParams", "encode_phases", "ep_batch", "ep_sample", "free_equilibrium",
+    "nearest_class", "newton", "predict", "signed_layered",
 ]

@@ -16,11 +16,30 @@ the equilibrium is linearly stable when J̃ is negative definite.
 The nudged system of equilibrium propagation adds −β ∂L/∂θ_i = −β (θ_i − y_i) at
 the output oscillators, whose Jacobian is J̃ − β diag(outputs).
 
-Equilibria are found with optimistix's Newton root finder (lineax linear solves);
-derivatives with respect to ω^c, K, β and the targets come from the implicit
-function theorem (`optimistix.ImplicitAdjoint`), never by unrolling iterations.
+Clamped-phase inputs (Wang et al.): oscillators in `clamped` are held at given
+phases and leave the unknowns; their equations are dropped, none is pinned and ω
+is not centred (the clamped phases fix the frame). A field b_i sin θ_i (the core
+model's `field`) is allowed there; it breaks the rotational symmetry, so with
+`clamped=()` all N phases are unknowns.
+
+Two Newton solvers share these equations and the `Equilibrium` report:
+  `solve`   optimistix's Newton root finder (lineax linear solves); derivatives
+            with respect to ω, K, β, the targets, the field and the clamped phases
+            come from the implicit function theorem (`optimistix.ImplicitAdjoint`),
+            never by unrolling iterations. Used wherever θ* is differentiated
+            (`implicit_gradients`, `equilibrium`, the gradient study).
+  `newton`  a lean while-loop with the analytic reduced Jacobian and an unrolled
+            elimination, values only. Used in the vmapped training and evaluation
+            loops, where nothing is differentiated: there the root finder's
+            generic machinery dominated the cost for the ~10-oscillator networks
+            trained one sample at a time, hundreds of seeds at once under `vmap`.
+Both are kept: `newton` lacks derivatives (making it differentiable would mean
+re-implementing the implicit adjoint that optimistix provides), and `solve` is the
+slower one in the inner loops. Tests check that they return the same equilibria.
+
 A relaxation alternative integrates the dynamics with `kuramoto_jax.simulate`
-and polishes the result with Newton.
+and polishes the result with Newton; `local_field_sweeps` is a cheap warm start
+for layered networks.
 """
 
 from __future__ import annotations
@@ -72,37 +91,59 @@ def reduce(x: jax.Array, pinned: int) -> jax.Array:
     return jnp.concatenate([x[..., :pinned], x[..., pinned + 1 :]], axis=-1)
 
 
-def vector_field(theta, K, omega_c, beta=0.0, target=None, output_mask=None):
-    """F_i(θ) = ω^c_i + Σ_j K_ij sin(θ_j − θ_i) − β m_i (θ_i − y_i), shape (N,).
+def free_indices(n: int, pinned: int = 0, clamped=None) -> np.ndarray:
+    """Static indices of the unknown phases: all but `pinned`, or all but the `clamped` ones."""
+    fixed = {int(pinned)} if clamped is None else {int(i) for i in clamped}
+    return np.array([i for i in range(n) if i not in fixed], dtype=int)
 
-    The coupling term is the core model's (`Kuramoto(ω^c, Dense(K)).drift`).
+
+def vector_field(theta, K, omega_c, beta=0.0, target=None, output_mask=None, field=None):
+    """F_i(θ) = ω^c_i + Σ_j K_ij sin(θ_j − θ_i) + b_i sin θ_i − β m_i (θ_i − y_i), shape (N,).
+
+    The coupling and field terms are the core model's (`Kuramoto(ω^c, Dense(K), field=b).drift`).
     """
-    model = Kuramoto(omega_c, Dense(K))
+    model = Kuramoto(omega_c, Dense(K), field=field)
     F = model.drift(0.0, theta)
     if target is not None:
         F = F - beta * output_mask * (theta - target)
     return F
 
 
-def jacobian(theta, K, beta=0.0, output_mask=None):
-    """Full Jacobian ∂F/∂θ = K cos Δθ − diag(Σ_j K_ij cos Δθ_ij) − β diag(m), shape (N, N)."""
+def jacobian(theta, K, beta=0.0, output_mask=None, field=None):
+    """Full Jacobian ∂F/∂θ = K cos Δθ − diag(Σ_j K_ij cos Δθ_ij) + diag(b cos θ) − β diag(m), shape (N, N)."""
     W = K * jnp.cos(theta[None, :] - theta[:, None])
     J = W - jnp.diag(jnp.sum(W, axis=1))
+    if field is not None:
+        J = J + jnp.diag(jnp.broadcast_to(field * jnp.cos(theta), theta.shape))
     if output_mask is not None:
         J = J - beta * jnp.diag(output_mask)
     return J
 
 
-def reduced_jacobian(theta, K, pinned: int = 0, beta=0.0, output_mask=None):
-    """J̃: the Jacobian without the pinned row and column, shape (N−1, N−1)."""
-    J = jacobian(theta, K, beta, output_mask)
-    return reduce(reduce(J, pinned).T, pinned).T
+def reduced_jacobian(theta, K, pinned: int = 0, beta=0.0, output_mask=None, *, field=None, clamped=None):
+    """J̃: the Jacobian restricted to the unknown phases (without the pinned or clamped ones)."""
+    J = jacobian(theta, K, beta, output_mask, field)
+    free = free_indices(theta.shape[-1], pinned, clamped)
+    return J[np.ix_(free, free)]
 
 
-def max_eigenvalue(theta, K, pinned: int = 0, beta=0.0, output_mask=None):
+def max_eigenvalue(theta, K, pinned: int = 0, beta=0.0, output_mask=None, *, field=None, clamped=None):
     """Largest eigenvalue of the symmetrised reduced Jacobian (stable iff < 0)."""
-    Jr = reduced_jacobian(theta, K, pinned, beta, output_mask)
+    Jr = reduced_jacobian(theta, K, pinned, beta, output_mask, field=field, clamped=clamped)
     return jnp.linalg.eigvalsh(0.5 * (Jr + Jr.T))[-1]
+
+
+def _start(theta0, n, dtype, pinned, clamped):
+    """(base, y0): the full phase vector holding the fixed phases, and the unknowns' start.
+
+    Pinned mode shifts the warm start so that θ_p = 0; clamped mode keeps theta0's
+    entries at the clamped oscillators as their (fixed) phases.
+    """
+    free = free_indices(n, pinned, clamped)
+    theta0 = jnp.zeros((n,), dtype) if theta0 is None else jnp.asarray(theta0, dtype)
+    if clamped is None:
+        theta0 = theta0 - theta0[pinned]
+    return theta0, theta0[free]
 
 
 def _tolerances(dtype):
@@ -121,6 +162,8 @@ def solve(
     beta=0.0,
     target=None,
     output_mask=None,
+    field=None,
+    clamped=None,
     max_steps: int = 50,
     tol_residual: float | None = None,
 ) -> Equilibrium:
@@ -128,35 +171,36 @@ def solve(
 
     Args:
         K: (N, N) symmetric couplings.
-        omega_c: (N,) mean-centred frequencies ω^c.
-        theta0: (N,) initial guess (warm start); zeros when None.
-        pinned: index p with θ_p = 0 (static).
+        omega_c: (N,) frequencies: mean-centred ω^c in pinned mode, ω as is with `clamped`.
+        theta0: (N,) initial guess (warm start); zeros when None. With `clamped`, its
+            entries at the clamped oscillators are their fixed phases.
+        pinned: index p with θ_p = 0 (static); ignored when `clamped` is given.
         beta, target, output_mask: nudge −β m_i (θ_i − y_i); target/mask (N,).
+        field: b (N,) or scalar in the term b_i sin θ_i, or None.
+        clamped: static tuple of oscillators held at their theta0 phases (removed
+            from the unknowns), or None for pinned mode.
         max_steps: Newton iterations.
         tol_residual: accepted max |F̃| (default ~1e-8 in float64, 1e-4 in float32).
 
-    Returns an `Equilibrium`; differentiable in K, omega_c, beta and target by
-    the implicit function theorem.
+    Returns an `Equilibrium`; differentiable in K, omega_c, beta, target, field and
+    the clamped phases by the implicit function theorem.
     """
     n = omega_c.shape[-1]
     dtype = jnp.result_type(omega_c.dtype, K.dtype, float)
-    if theta0 is None:
-        theta0 = jnp.zeros((n,), dtype)
     if target is not None and output_mask is None:
         raise ValueError("`output_mask` is required with `target`")
     rtol, atol = _tolerances(dtype)
     if tol_residual is None:
         tol_residual = 1e-8 if dtype == jnp.float64 else 1e-4
+    free = free_indices(n, pinned, clamped)
+    base, y0 = _start(theta0, n, dtype, pinned, clamped)
 
     def fn(phi, args):
-        K_, om_, beta_, target_ = args
-        theta = expand(phi, pinned)
-        return reduce(vector_field(theta, K_, om_, beta_, target_, output_mask), pinned)
+        K_, om_, beta_, target_, field_, base_ = args
+        theta = base_.at[free].set(phi)
+        return vector_field(theta, K_, om_, beta_, target_, output_mask, field_)[free]
 
-    args = (K, omega_c, jnp.asarray(beta, dtype), target)
-    y0 = reduce(jnp.asarray(theta0, dtype), pinned)
-    # Shift the warm start so the pinned oscillator sits at 0.
-    y0 = y0 - jnp.asarray(theta0, dtype)[pinned]
+    args = (K, omega_c, jnp.asarray(beta, dtype), target, field, base)
     sol = optx.root_find(
         fn,
         optx.Newton(rtol=rtol, atol=atol),
@@ -167,14 +211,38 @@ def solve(
         adjoint=optx.ImplicitAdjoint(),
     )
     phi = sol.value
-    theta = expand(phi, pinned)
-    res = jnp.max(jnp.abs(fn(phi, args))) if n > 1 else jnp.zeros((), dtype)
+    theta = base.at[free].set(phi)
+    res = jnp.max(jnp.abs(fn(phi, args))) if free.size else jnp.zeros((), dtype)
     res = jax.lax.stop_gradient(res)
     finite = jnp.all(jnp.isfinite(phi))
     converged = (sol.result == optx.RESULTS.successful) & (res < tol_residual) & finite
-    lam = jax.lax.stop_gradient(max_eigenvalue(theta, K, pinned, beta if target is not None else 0.0,
-                                               output_mask if target is not None else None))
+    nudged = target is not None
+    lam = jax.lax.stop_gradient(max_eigenvalue(theta, K, pinned, beta if nudged else 0.0,
+                                               output_mask if nudged else None, field=field, clamped=clamped))
     return Equilibrium(theta, res, lam, converged, lam < 0)
+
+
+def local_field_sweeps(K, omega, theta, groups, *, field=None, sweeps: int = 10):
+    """Warm start by block coordinate descent: each oscillator in turn locks to its local field.
+
+    Oscillator i alone, with every other phase held, has the stable equilibrium
+    θ_i = ψ_i − arcsin(ω_i / R_i), where R_i e^{iψ_i} = Σ_j K_ij e^{iθ_j} − b_i is its
+    local field (a field b_i sin θ_i acts like a coupling b_i to a phase π); this
+    is the minimiser of the energy in θ_i. `groups` are static tuples of mutually
+    uncoupled oscillators (the layers of a layered net), updated together, one
+    group after another, `sweeps` times; everything else stays fixed. The energy
+    never increases, so the sweeps head for a stable equilibrium; Newton polishes.
+    Returns (N,) phases.
+    """
+    for _ in range(sweeps):
+        for g in groups:
+            g = np.asarray(g, dtype=int)
+            Z = K[g] @ jnp.exp(1j * theta)
+            if field is not None:
+                Z = Z - jnp.broadcast_to(field, theta.shape)[g]
+            R = jnp.maximum(jnp.abs(Z), 1e-12)
+            theta = theta.at[g].set(jnp.angle(Z) - jnp.arcsin(jnp.clip(omega[g] / R, -1.0, 1.0)))
+    return theta
 
 
 def relax(
@@ -209,7 +277,10 @@ def equilibrium(
     *,
     theta0=None,
     method: str = "newton",
-    center: bool = True,
+    center: bool | None = None,
+    field=None,
+    clamped=None,
+    clamped_phases=None,
     max_steps: int = 50,
     t1: float = 200.0,
     dt: float = 0.05,
@@ -219,36 +290,47 @@ def equilibrium(
 
     Solves ω^c_i + Σ_j K_ij sin(θ_j − θ_i) = 0 for i ≠ p with θ_p = 0.
 
+    With `clamped` (input encoding as clamped phases), the oscillators in `clamped`
+    are held at `clamped_phases` and only the others are unknowns: there is no
+    rotating frame (the clamped phases fix it), so ω is not centred and no
+    oscillator is pinned; a field b_i sin θ_i may be added.
+
     Args:
         K: (N, N) symmetric coupling matrix.
         omega: (N,) natural frequencies ω (centred internally: ω^c = ω − mean ω,
-            unless `center=False`).
-        pinned: p, the oscillator held at θ_p = 0.
+            in pinned mode unless `center=False`; never with `clamped`).
+        pinned: p, the oscillator held at θ_p = 0 (pinned mode).
         theta0: (N,) initial guess / warm start (default zeros).
         method: "newton" (Newton from theta0) or "relax" (simulate the dynamics
-            for `t1`, then polish with Newton).
+            for `t1`, then polish with Newton; pinned mode only).
+        field: b, scalar or (N,), in b_i sin θ_i (needs `clamped`: a field breaks
+            the rotational symmetry that pinning relies on).
+        clamped: (M,) indices of clamped oscillators; `()` with a field leaves all N free.
+        clamped_phases: (M,) their phases.
         check: raise if the solve did not converge or the equilibrium is
             unstable (an `equinox` runtime error under `jit`).
 
     Returns:
-        θ*, shape (N,), with θ*[pinned] == 0; differentiable (implicit function theorem).
+        θ*, shape (N,), with θ*[pinned] == 0 (pinned mode) or θ*[clamped] ==
+        clamped_phases; differentiable (implicit function theorem).
     """
     K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
+    theta0, field, clamped, center = c.check_clamping(omega, theta0, field, clamped, clamped_phases, center)
     if method not in ("newton", "relax"):
         raise ValueError(f"`method` must be 'newton' or 'relax', got {method!r}")
-    if theta0 is None:
-        theta0 = jnp.zeros_like(omega)
-    return _equilibrium_jit(K, omega, theta0, pinned, method, center, max_steps, float(t1), float(dt), check)
+    if method == "relax" and clamped is not None:
+        raise ValueError("`method='relax'` supports pinned mode only, got `clamped`; use method='newton'")
+    return _equilibrium_jit(K, omega, theta0, field, pinned, clamped, method, center, max_steps, float(t1), float(dt), check)
 
 
 @eqx.filter_jit
-def _equilibrium_jit(K, omega, theta0, pinned, method, center, max_steps, t1, dt, check):
+def _equilibrium_jit(K, omega, theta0, field, pinned, clamped, method, center, max_steps, t1, dt, check):
     # One compiled program per (shapes, options): repeated calls (finite-difference
     # checks, sweeps) do not re-trace the root finder.
     omega_c = omega - jnp.mean(omega) if center else omega
     if method == "relax":
         theta0 = relax(K, omega_c, theta0, pinned=pinned, t1=t1, dt=dt)
-    eq = solve(K, omega_c, theta0, pinned=pinned, max_steps=max_steps)
+    eq = solve(K, omega_c, theta0, pinned=pinned, field=field, clamped=clamped, max_steps=max_steps)
     theta = eq.theta
     if check:
         theta = eqx.error_if(
@@ -266,16 +348,18 @@ def _equilibrium_jit(K, omega, theta0, pinned, method, center, max_steps, t1, dt
     return theta
 
 
-def equilibrium_info(K, omega, pinned: int = 0, *, theta0=None, center: bool = True, max_steps: int = 50) -> Equilibrium:
+def equilibrium_info(K, omega, pinned: int = 0, *, theta0=None, center: bool | None = None, field=None,
+                     clamped=None, clamped_phases=None, max_steps: int = 50) -> Equilibrium:
     """Like `equilibrium` (Newton) but returns the full `Equilibrium` report and never raises."""
     K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
-    return _info_jit(K, omega, theta0, pinned, center, max_steps)
+    theta0, field, clamped, center = c.check_clamping(omega, theta0, field, clamped, clamped_phases, center)
+    return _info_jit(K, omega, theta0, field, pinned, clamped, center, max_steps)
 
 
 @eqx.filter_jit
-def _info_jit(K, omega, theta0, pinned, center, max_steps):
+def _info_jit(K, omega, theta0, field, pinned, clamped, center, max_steps):
     omega_c = omega - jnp.mean(omega) if center else omega
-    return solve(K, omega_c, theta0, pinned=pinned, max_steps=max_steps)
+    return solve(K, omega_c, theta0, pinned=pinned, field=field, clamped=clamped, max_steps=max_steps)
 
 
 def _solve_small(A, b):
@@ -308,32 +392,39 @@ def newton(
     beta=0.0,
     target=None,
     output_mask=None,
+    field=None,
+    clamped=None,
     max_steps: int = 20,
     tol_residual: float | None = None,
 ) -> Equilibrium:
     """Lean Newton iteration with the analytic reduced Jacobian (values only).
 
-    Same equations and report as `solve`, for inner loops (training, evaluation)
-    where no derivative of θ* is needed: it avoids the root-finder's generic
-    machinery, which dominates the cost for the small networks (N ≈ 10) that
+    Same equations, arguments and report as `solve`, for inner loops (training,
+    evaluation) where no derivative of θ* is needed: it avoids the root-finder's
+    generic machinery, which dominates the cost for the small networks that
     equilibrium propagation trains one sample at a time. Stability is checked by
-    a Cholesky factorisation of −J̃ (finite iff J̃ is negative definite).
+    a Cholesky factorisation of −J̃ (finite iff J̃ is negative definite); `max_eig`
+    is not computed (NaN).
     """
     n = omega_c.shape[-1]
     dtype = jnp.result_type(omega_c.dtype, K.dtype, float)
-    if theta0 is None:
-        theta0 = jnp.zeros((n,), dtype)
     if tol_residual is None:
         tol_residual = 1e-8 if dtype == jnp.float64 else 1e-4
     nudged = target is not None
     tight = float(jnp.finfo(dtype).eps) ** 0.75
+    free = free_indices(n, pinned, clamped)
+    base, phi0 = _start(theta0, n, dtype, pinned, clamped)
+    # Unrolled elimination vectorises well across a vmapped batch of small systems;
+    # beyond a few dozen unknowns LAPACK's pivoted solve is faster and safer.
+    lin_solve = _solve_small if free.size <= 64 else jnp.linalg.solve
 
     def F(phi):
-        theta = expand(phi, pinned)
-        return reduce(vector_field(theta, K, omega_c, beta, target, output_mask), pinned)
+        theta = base.at[free].set(phi)
+        return vector_field(theta, K, omega_c, beta, target, output_mask, field)[free]
 
     def Jr(phi):
-        return reduced_jacobian(expand(phi, pinned), K, pinned, beta if nudged else 0.0, output_mask if nudged else None)
+        return reduced_jacobian(base.at[free].set(phi), K, pinned, beta if nudged else 0.0,
+                                output_mask if nudged else None, field=field, clamped=clamped)
 
     def cond(state):
         i, phi, f = state
@@ -341,14 +432,13 @@ def newton(
 
     def body(state):
         i, phi, f = state
-        phi = phi - _solve_small(Jr(phi), f)
+        phi = phi - lin_solve(Jr(phi), f)
         return i + 1, phi, F(phi)
 
-    phi0 = reduce(jnp.asarray(theta0, dtype), pinned) - jnp.asarray(theta0, dtype)[pinned]
     _, phi, f = jax.lax.while_loop(cond, body, (0, phi0, F(phi0)))
     res = jnp.max(jnp.abs(f))
     converged = jnp.isfinite(res) & (res < tol_residual)
     J = Jr(phi)
     chol = jnp.linalg.cholesky(-0.5 * (J + J.T))
     stable = jnp.all(jnp.isfinite(chol))
-    return Equilibrium(expand(phi, pinned), res, jnp.full((), jnp.nan, dtype), converged, stable)
+    return Equilibrium(base.at[free].set(phi), res, jnp.full((), jnp.nan, dtype), converged, stable)

@@ -11,6 +11,12 @@ so the equilibrium-propagation identity dL/dp = lim_{β→0} [∂E/∂p(θ^β) �
 
 where θ^β solves the nudged system F_i − β 1[i∈O](θ_i − y_i) = 0.
 
+With a field b_i sin θ_i (energy term +Σ_i b_i cos θ_i; clamped mode only) the same
+identity gives ∂L/∂b_i = lim [cos θ^β_i − cos θ*_i]/β (`field_estimate`;
+`gradients(..., return_field=True)`). With clamped input phases (Wang et al.) the
+clamped oscillators are not unknowns: their g_ω and g_b are zero, ω is not centred
+and g_ω is ∂L/∂ω.
+
 Estimators (all return (g_ω (N,), g_K (N, N)) in the reduced system, g_ω[p] = 0):
   "ep"        one-sided, θ^β vs θ*: bias O(β).
   "centered"  θ^{+β} vs θ^{−β} divided by 2β: bias O(β²).
@@ -61,20 +67,28 @@ def ep_estimate(theta_a, theta_b, beta_a, beta_b, K):
     return g_omega, g_K
 
 
+def field_estimate(theta_a, theta_b, beta_a, beta_b):
+    """g_b_i = [cos θ^{β_b}_i − cos θ^{β_a}_i] / (β_b − β_a), shape (N,): EP for the field b_i sin θ_i."""
+    return (jnp.cos(theta_b) - jnp.cos(theta_a)) / (beta_b - beta_a)
+
+
 def _sym_grad(G, K):
     """Gradient w.r.t. independent entries K_ij → w.r.t. the symmetric weight K_ij = K_ji."""
     return jnp.where(K != 0, G + G.T, 0.0)
 
 
-def implicit_gradients(K, omega_c, y, mask, theta0=None, *, pinned=0):
-    """Exact (g_ω^c, g_K) by the implicit function theorem through the Newton solve."""
+def implicit_gradients(K, omega_c, y, mask, theta0=None, *, pinned=0, field=None, clamped=None):
+    """Exact (g_ω^c, g_K) — and g_b when a field is given — by the implicit function theorem."""
 
-    def L(om, KK):
-        eq = solve(KK, om, theta0, pinned=pinned)
+    def L(om, KK, b):
+        eq = solve(KK, om, theta0, pinned=pinned, field=b, clamped=clamped)
         return loss(eq.theta, y, mask)
 
-    g_om, G = jax.grad(L, argnums=(0, 1))(omega_c, K)
-    return g_om, _sym_grad(G, K)
+    if field is None:
+        g_om, G = jax.grad(lambda om, KK: L(om, KK, None), argnums=(0, 1))(omega_c, K)
+        return g_om, _sym_grad(G, K)
+    g_om, G, g_b = jax.grad(L, argnums=(0, 1, 2))(omega_c, K, jnp.broadcast_to(field, omega_c.shape))
+    return g_om, _sym_grad(G, K), g_b
 
 
 def relaxation_gradients(K, omega_c, y, mask, theta0=None, *, pinned=0, t1=200.0, dt=0.05, solver="rk4"):
@@ -107,7 +121,11 @@ def gradients(
     *,
     pinned: int = 0,
     theta0=None,
-    center: bool = True,
+    center: bool | None = None,
+    field=None,
+    clamped=None,
+    clamped_phases=None,
+    return_field: bool = False,
     t1: float = 200.0,
     dt: float = 0.05,
 ):
@@ -115,18 +133,23 @@ def gradients(
 
     Args:
         K: (N, N) symmetric couplings.
-        omega: (N,) natural frequencies (centred internally unless center=False).
+        omega: (N,) natural frequencies (centred internally in pinned mode unless center=False).
         target: (M,) target phases of the outputs.
         outputs: (M,) integer indices of the output oscillators.
         beta: nudging strength β > 0 ("ep", "centered").
-        method: "ep" | "centered" | "implicit" | "autodiff" (through relaxation).
+        method: "ep" | "centered" | "implicit" | "autodiff" (through relaxation; pinned mode only).
         pinned: oscillator held at θ = 0.
         theta0: (N,) warm start for the free equilibrium.
+        field: b, scalar or (N,), of the term b_i sin θ_i (needs `clamped`).
+        clamped, clamped_phases: clamped-phase input encoding (see `equilibrium`).
+        return_field: also return g_b (N,) = ∂L/∂b_i (needs `field`).
 
     Returns:
-        g_omega (N,): ∂L/∂ω^c_k in the reduced system (g_omega[pinned] = 0).
+        g_omega (N,): ∂L/∂ω^c_k in the reduced system (g_omega[pinned] = 0); with
+        `clamped`, ∂L/∂ω_k (zero at the clamped oscillators).
         g_K (N, N): ∂L/∂K_ij for the symmetric weight K_ij = K_ji, at [i, j] and
         [j, i]; zero where K is zero.
+        g_b (N,), only with return_field=True.
 
     Raises:
         ValueError / TypeError on bad input; RuntimeError if an equilibrium (free
@@ -135,14 +158,20 @@ def gradients(
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
     K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
+    theta0, field, clamped, center = c.check_clamping(omega, theta0, field, clamped, clamped_phases, center)
     n = omega.shape[0]
-    outputs, target = c.check_outputs(outputs, target, n, pinned)
+    outputs, target = c.check_outputs(outputs, target, n, pinned if clamped is None else None, clamped)
     if method in ("ep", "centered"):
         if not isinstance(beta, (int, float, np.floating)) or not np.isfinite(beta) or beta <= 0:
             raise ValueError(f"`beta` must be a finite number > 0, got {beta!r}")
+    if return_field and field is None:
+        raise ValueError("`return_field=True` needs a `field` (and `clamped`), got field=None")
+    if method == "autodiff" and clamped is not None:
+        raise ValueError("`method='autodiff'` (relaxation) supports pinned mode only, got `clamped`")
     omega_c = omega - jnp.mean(omega) if center else omega
     mask, y = output_mask_and_target(n, outputs, target.astype(omega.dtype), omega.dtype)
-    return _gradients_jit(K, omega_c, y, mask, theta0, float(beta), method, pinned, t1, dt)
+    g = _gradients_jit(K, omega_c, y, mask, theta0, field, float(beta), method, pinned, clamped, t1, dt)
+    return g if return_field else g[:2]
 
 
 def _require(eq, what):
@@ -153,17 +182,21 @@ def _require(eq, what):
 
 
 @eqx.filter_jit
-def _free(K, omega_c, theta0, pinned):
-    return solve(K, omega_c, theta0, pinned=pinned)
+def _free(K, omega_c, theta0, field, pinned, clamped):
+    return solve(K, omega_c, theta0, pinned=pinned, field=field, clamped=clamped)
 
 
 @eqx.filter_jit
-def _nudged(K, omega_c, theta0, beta, y, mask, pinned):
-    return solve(K, omega_c, theta0, pinned=pinned, beta=beta, target=y, output_mask=mask)
+def _nudged(K, omega_c, theta0, field, beta, y, mask, pinned, clamped):
+    return solve(K, omega_c, theta0, pinned=pinned, beta=beta, target=y, output_mask=mask, field=field, clamped=clamped)
 
 
 _implicit = eqx.filter_jit(implicit_gradients)
-_estimate = eqx.filter_jit(ep_estimate)
+
+
+@eqx.filter_jit
+def _estimate(theta_a, theta_b, beta_a, beta_b, K):
+    return (*ep_estimate(theta_a, theta_b, beta_a, beta_b, K), field_estimate(theta_a, theta_b, beta_a, beta_b))
 
 
 @eqx.filter_jit
@@ -171,18 +204,19 @@ def _relaxation(K, omega_c, y, mask, theta0, pinned, t1, dt):
     return relaxation_gradients(K, omega_c, y, mask, theta0, pinned=pinned, t1=t1, dt=dt)
 
 
-def _gradients_jit(K, omega_c, y, mask, theta0, beta, method, pinned, t1, dt):
-    free = _free(K, omega_c, theta0, pinned)
+def _gradients_jit(K, omega_c, y, mask, theta0, field, beta, method, pinned, clamped, t1, dt):
+    free = _free(K, omega_c, theta0, field, pinned, clamped)
     _require(free, "free")
     if method == "implicit":
-        return _implicit(K, omega_c, y, mask, free.theta, pinned=pinned)
+        g = _implicit(K, omega_c, y, mask, free.theta, pinned=pinned, field=field, clamped=clamped)
+        return g if field is not None else (*g, None)
     if method == "autodiff":
-        return _relaxation(K, omega_c, y, mask, theta0, pinned, float(t1), float(dt))
+        return (*_relaxation(K, omega_c, y, mask, theta0, pinned, float(t1), float(dt)), None)
     beta = jnp.asarray(beta, omega_c.dtype)
-    plus = _nudged(K, omega_c, free.theta, beta, y, mask, pinned)
+    plus = _nudged(K, omega_c, free.theta, field, beta, y, mask, pinned, clamped)
     _require(plus, "nudged (+β)")
     if method == "ep":
         return _estimate(free.theta, plus.theta, 0.0, beta, K)
-    minus = _nudged(K, omega_c, free.theta, -beta, y, mask, pinned)
+    minus = _nudged(K, omega_c, free.theta, field, -beta, y, mask, pinned, clamped)
     _require(minus, "nudged (−β)")
     return _estimate(minus.theta, plus.theta, -beta, beta, K)

@@ -3,8 +3,9 @@
 A `Network` holds a symmetric coupling matrix K (N, N) (K_ij = 0: no edge), the
 natural frequencies ω (N,), and static index tuples for the input, hidden and
 output oscillators. Inputs are encoded as natural frequencies ω_in = s·x (the
-frequency encoding of the equilibrium-propagation paper); the first input is the
-pinned reference oscillator (θ = 0).
+frequency encoding of the equilibrium-propagation paper; the first input is the
+pinned reference oscillator, θ = 0) or as clamped phases θ_in = s·x (Wang et al.;
+see `kuramoto_jax.ep.ep_batch`).
 """
 
 from __future__ import annotations
@@ -78,6 +79,35 @@ def layered(
     omega = jax.random.uniform(k3, (n,), minval=-omega_spread, maxval=omega_spread)
     omega = omega.at[inp].set(0.0)
     return Network(K, omega, tuple(inp.tolist()), tuple(hid.tolist()), tuple(out.tolist()))
+
+
+def signed_layered(
+    key, n_in: int, n_hidden: int, n_out: int, *, k_in: float = 1.0, k_out: float = 1.0
+) -> Network:
+    """Layered net with signed couplings: inputs → hidden and hidden → outputs, both all-to-all.
+
+    K_ih ~ N(0, k_in²/n_in), K_ho ~ N(0, k_out²/n_hidden) (a fan-in scaling: every
+    hidden oscillator feels a net coupling of order k_in whatever the number of
+    inputs); no hidden chain, no input–input or output–output edges, ω = 0. A
+    negative K_ij favours anti-phase, so a hidden oscillator locked to clamped
+    inputs sits near arg Σ_j K_ij e^{iθ_j}: a phase readout of a signed linear
+    mix, the network's non-linearity.
+    """
+    _check_sizes(n_in=n_in, n_hidden=n_hidden, n_out=n_out)
+    n = n_in + n_hidden + n_out
+    inp = np.arange(n_in)
+    hid = np.arange(n_in, n_in + n_hidden)
+    out = np.arange(n_in + n_hidden, n)
+    k1, k2 = jax.random.split(key)
+    K = jnp.zeros((n, n))
+    K = K.at[np.ix_(inp, hid)].set(k_in / np.sqrt(n_in) * jax.random.normal(k1, (n_in, n_hidden)))
+    K = K.at[np.ix_(hid, out)].set(k_out / np.sqrt(n_hidden) * jax.random.normal(k2, (n_hidden, n_out)))
+    return Network(_sym(K), jnp.zeros((n,)), tuple(inp.tolist()), tuple(hid.tolist()), tuple(out.tolist()))
+
+
+def encode_phases(x, scale: float = 1.0):
+    """Clamped-phase encoding (Wang et al.): θ_in = scale·x, shape of x."""
+    return scale * jnp.asarray(x)
 
 
 def all_to_all(key, n: int, n_in: int = 2, n_out: int = 2, *, k_mean: float = 2.0, omega_spread: float = 0.3) -> Network:
