@@ -189,3 +189,10 @@ def test_per_seed_optimizer_is_independent_trainings_with_own_clipping():
             ui, si = base.update(gi, si, pi)
         for k in p:
             np.testing.assert_allclose(np.asarray(u[k][i]), np.asarray(ui[k]), rtol=1e-6)
+    # With apply_if_finite inside, a non-finite gradient skips the step of that seed only.
+    opt = per_seed_optimizer(optax.apply_if_finite(base, 10))
+    s = opt.init(p)
+    u, s = opt.update({"a": g["a"].at[0, 0].set(jnp.nan), "b": g["b"]}, s, p)
+    assert np.all(np.asarray(u["a"][0]) == 0) and np.all(np.asarray(u["b"][0]) == 0)
+    assert np.all(np.asarray(u["a"][1]) != 0)
+    assert np.asarray(s.total_notfinite).tolist() == [1, 0]
