@@ -162,13 +162,15 @@ def _run_one(c, ctx, k, prefix):
     def graph_loss(params, x, y, theta0):
         return kn.cluster_window_loss(phases(kn.coupling_matrix(module, params, x, norm), theta0), y, k)
 
+    def one_graph(kj):
+        k1, k2 = jax.random.split(kj)
+        idx = jax.random.choice(k1, xtr.shape[0], (c.n,), replace=False)
+        return xtr[idx], ytr[idx], _theta0(k2, c.n)
+
+    sample = jax.jit(lambda kk: jax.vmap(one_graph)(jax.random.split(kk, S)))  # one graph per seed
+
     def batch_fn(step, kk):
-        # One graph (points and initial phases) per seed.
-        def one(kj):
-            k1, k2 = jax.random.split(kj)
-            idx = jax.random.choice(k1, xtr.shape[0], (c.n,), replace=False)
-            return xtr[idx], ytr[idx], _theta0(k2, c.n)
-        return jax.vmap(one)(jax.random.split(kk, S))
+        return sample(kk)
 
     def loss_fn(params, batch, kk):
         losses = jax.vmap(graph_loss)(params, *batch)
@@ -177,13 +179,16 @@ def _run_one(c, ctx, k, prefix):
 
     # Validation graphs from the training set select the step kept (noisy single-graph losses) and the best seed.
     kv1, kv2 = jax.random.split(jax.random.fold_in(k_fit, 10**6))
-    vidx = jax.random.choice(kv1, xtr.shape[0], (c.val_graphs * c.n,), replace=False).reshape(c.val_graphs, c.n)
+    # Distinct points within a graph; graphs may share points (an image's half has only h·w/2 pixels).
+    vidx = jax.vmap(lambda kk: jax.random.choice(kk, xtr.shape[0], (c.n,), replace=False))(
+        jax.random.split(kv1, c.val_graphs))
     vth0 = jax.vmap(lambda kk: _theta0(kk, c.n))(jax.random.split(kv2, c.val_graphs))
     val_one = lambda p: jnp.mean(jax.vmap(lambda i, t0: graph_loss(p, xtr[i], ytr[i], t0))(vidx, vth0))
     val_seeds = jax.jit(jax.vmap(val_one))
 
     def eval_fn(p):
         v = val_seeds(p)
+        ctx.log("validation L per seed: " + " ".join(f"{float(x):.4f}" for x in v))  # progress in run.log
         return {"loss": jnp.mean(v), **({f"seed{j}": v[j] for j in range(S)} if S > 1 else {})}
 
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {S} seed(s) at once")
@@ -215,12 +220,15 @@ def _run_one(c, ctx, k, prefix):
         for who, M in (("", K), ("control_", Kc), ("block_", Kb)):
             th = phases(M, theta0)
             out[who + "L"] = kn.cluster_window_loss(th, y, k)
+            # The last state's loss separates a slow transient from a wrong end state.
+            out[who + "L_last"] = kj.cluster_loss(th[-1], y, k)
             out[who + "final"] = th[-1]
         return out
 
     data_eval = jax.jit(jax.vmap(jax.vmap(three, (None, None, 0, 0, 0)), (0, 0, None, None, None)))
     res, t_data = timed(data_eval, params, control_params, xte[perm], yte[perm], th0s)
-    per_seed = {f"{who}L_data": np.asarray(jnp.mean(res[who + "L"], 1)) for who in ("", "control_", "block_")}
+    per_seed = {f"{who}L{last}_data": np.asarray(jnp.mean(res[who + "L" + last], 1))
+                for who in ("", "control_", "block_") for last in ("", "_last")}
     per_seed["val_L"] = val
     metrics = {prefix + "train_time_s": train_time, prefix + "time_per_step_s": train_time / max(c.steps, 1),
                prefix + "best_step": float(result.best_step), prefix + "best_seed": float(c.seed + best),
@@ -234,20 +242,22 @@ def _run_one(c, ctx, k, prefix):
     if c.large:
         for regime, x, y, salt in (("size", xtr, ytr, 2), ("data_size", xte, yte, 3)):
             th0 = _theta0(jax.random.fold_in(k_eval, salt), x.shape[0])
-            vals = {who: [] for who in ("", "control_", "block_")}
+            vals = {who + last: [] for who in ("", "control_", "block_") for last in ("", "last")}
             secs = 0.0
             which = [best] if c.large_best_only else range(S)
             for j in which:
                 out, s_j = timed(big, get(params, j), get(control_params, j), x, y, th0)
                 secs += s_j
-                for who in vals:
+                for who in ("", "control_", "block_"):
                     vals[who].append(float(out[who + "L"]))
+                    vals[who + "last"].append(float(out[who + "L_last"]))
             ib = 0 if c.large_best_only else best
             for who, v in vals.items():
+                name = f"{who[:-4]}L_last_{regime}" if who.endswith("last") else f"{who}L_{regime}"
                 if c.large_best_only:
-                    metrics[f"{prefix}{who}L_{regime}"] = v[0]
+                    metrics[prefix + name] = v[0]
                 else:
-                    per_seed[f"{who}L_{regime}"] = np.asarray(v)
+                    per_seed[name] = np.asarray(v)
             metrics[f"{prefix}eval_{regime}_s"] = secs / len(which)
             ctx.log(f"{regime}: n = {x.shape[0]}, best seed L = {vals[''][ib]:.4f} (control "
                     f"{vals['control_'][ib]:.4f}, block {vals['block_'][ib]:.4f}); {secs / len(which):.1f} s per seed")
