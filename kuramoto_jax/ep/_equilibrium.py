@@ -234,7 +234,7 @@ def local_field_sweeps(K, omega, theta, groups, *, field=None, sweeps: int = 10)
     never increases, so the sweeps head for a stable equilibrium; Newton polishes.
     Returns (N,) phases.
     """
-    for _ in range(sweeps):
+    def sweep(_, theta):
         for g in groups:
             g = np.asarray(g, dtype=int)
             Z = K[g] @ jnp.exp(1j * theta)
@@ -242,7 +242,10 @@ def local_field_sweeps(K, omega, theta, groups, *, field=None, sweeps: int = 10)
                 Z = Z - jnp.broadcast_to(field, theta.shape)[g]
             R = jnp.maximum(jnp.abs(Z), 1e-12)
             theta = theta.at[g].set(jnp.angle(Z) - jnp.arcsin(jnp.clip(omega[g] / R, -1.0, 1.0)))
-    return theta
+        return theta
+
+    # A rolled loop: the compiled program does not grow with the number of sweeps.
+    return jax.lax.fori_loop(0, sweeps, sweep, theta)
 
 
 def relax(
