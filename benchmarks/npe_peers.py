@@ -277,7 +277,8 @@ def _train_sbi(args, d, meta):
     inference = NPE(prior=prior, show_progress_bars=False)
     theta = torch.as_tensor(d["train_theta"], dtype=torch.float32)
     x = torch.as_tensor(d["train_x"], dtype=torch.float32)
-    kwargs = {"max_num_epochs": 3} if meta["small"] else {}
+    cap = 3 if meta["small"] else args.sbi_max_epochs
+    kwargs = {"max_num_epochs": cap} if cap else {}
     with Clock() as c:
         inference.append_simulations(theta, x)
         estimator = inference.train(**kwargs)
@@ -297,7 +298,7 @@ def _train_sbi(args, d, meta):
             **c.record("train"), "epochs": int(summ["epochs_trained"][-1]), "ms_per_posterior": ms,
             "best_val_loss": float(summ["best_validation_loss"][-1]),
             "settings": "NPE(prior=BoxUniform) defaults (MAF); train() defaults"
-                        + (" except max_num_epochs=3" if meta["small"] else "")}
+                        + (f" except max_num_epochs={cap} (best validation weights)" if cap else "")}
     _save(args.data / "draws_sbi.npz", draws=draws.astype(np.float32),
           val_loss=np.asarray(summ.get("validation_loss", []), float), meta=json.dumps(info))
     print(f"sbi: trained {info['epochs']} epochs in {c.wall:.1f} s (process CPU {c.cpu:.1f} s), {ms:.2f} ms per posterior")
@@ -430,6 +431,8 @@ def main(argv=None):
     ap.add_argument("--small", action="store_true", help="quick check: 1000 training simulations, 30 test sets")
     ap.add_argument("--data", default="/work/npe_peers_data", help="folder for the exchanged .npz files (not committed)")
     ap.add_argument("--peers", default="bayesflow,sbi", help="comma-separated subset of bayesflow,sbi")
+    ap.add_argument("--sbi-max-epochs", type=int, default=None,
+                    help="train-peers: cap sbi's epochs (default: none, sbi stops after 20 epochs without improvement)")
     ap.add_argument("--out", default=None, help="evaluate: write OUT.json and OUT.md")
     ap.add_argument("--c2st-sets", type=int, default=5, help="evaluate: test sets for the C2ST between methods")
     args = ap.parse_args(argv)
