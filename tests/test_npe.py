@@ -220,10 +220,15 @@ def test_estimator_with_summary_network_density_and_roundtrip():
     c = est.condition(jnp.asarray(x[:4]))
     assert c.shape == (4, 2 + 3)
     np.testing.assert_allclose(c[:, :2], (x[:4, :2] - x[:, :2].mean(0)) / x[:, :2].std(0), rtol=1e-5)
-    grid = jnp.linspace(1e-5, 3 - 1e-5, 4001)[:, None]
-    dens = jnp.exp(est.log_prob(grid, jnp.broadcast_to(jnp.asarray(x[0]), (grid.shape[0], x.shape[1]))))
-    assert abs(float(jnp.trapezoid(dens, grid[:, 0])) - 1) < 2e-3
     import equinox as eqx
+
+    log_prob = eqx.filter_jit(lambda e, th, xx: e.log_prob(th, xx))  # one compile instead of eager dispatch
+    # (normalisation in θ holds for any conditioning input: test_estimator_density_integrates_to_one)
+    grid = jnp.linspace(0.5, 2.5, 5)[:, None]
+    # the sequence part matters: changing it changes log q
+    x_alt = x[:5].copy()
+    x_alt[:, 2:] += 1.0
+    assert not np.allclose(log_prob(est, grid, jnp.asarray(x[:5])), log_prob(est, grid, jnp.asarray(x_alt)))
     from kuramoto_jax.npe._flows import skeleton
 
     like = skeleton(1, x.shape[1], fc, dtype=est.x_mean.dtype, sequence_shape=(6, 3))
@@ -232,7 +237,7 @@ def test_estimator_with_summary_network_density_and_roundtrip():
     eqx.tree_serialise_leaves(buf, est)
     buf.seek(0)
     back = eqx.tree_deserialise_leaves(buf, like)
-    np.testing.assert_allclose(back.log_prob(grid[:5], jnp.asarray(x[:5])), est.log_prob(grid[:5], jnp.asarray(x[:5])))
+    np.testing.assert_allclose(log_prob(back, grid[:5], jnp.asarray(x[:5])), log_prob(est, grid[:5], jnp.asarray(x[:5])))
 
 
 @pytest.mark.slow  # training-bound (minutes on the loaded 2-core machine): run with `pytest -m slow`
