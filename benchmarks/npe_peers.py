@@ -93,10 +93,10 @@ def _meta_of(npz) -> dict:
 
 # ---------------------------------------------------------------- the toolkit's side
 
-def _resolved(small: bool):
+def _resolved(small: bool, overrides=()):
     from kuramoto_jax.run import resolve
 
-    return resolve(CONFIG, SMALL if small else [])
+    return resolve(CONFIG, (SMALL if small else []) + list(overrides))
 
 
 def stage_simulate(args):
@@ -145,7 +145,7 @@ def stage_train_ours(args):
     from experiments.npe.common import draw_all, flow_config, train_config
     from kuramoto_jax import npe
 
-    run = _resolved(args.small)
+    run = _resolved(args.small, args.set)
     cfg = run.config
     d = np.load(args.data / "data.npz")
     _k_train, k_fit, _k_test, k_draw, k_time = jax.random.split(jax.random.key(cfg.seed), 5)
@@ -430,6 +430,8 @@ def main(argv=None):
     ap.add_argument("--stage", choices=STAGES, required=True)
     ap.add_argument("--small", action="store_true", help="quick check: 1000 training simulations, 30 test sets")
     ap.add_argument("--data", default="/work/npe_peers_data", help="folder for the exchanged .npz files (not committed)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="train-ours: override a field of configs/npe/simple.yaml (repeatable), e.g. train.num_steps=8000")
     ap.add_argument("--peers", default="bayesflow,sbi", help="comma-separated subset of bayesflow,sbi")
     ap.add_argument("--sbi-max-epochs", type=int, default=None,
                     help="train-peers: cap sbi's epochs (default: none, sbi stops after 20 epochs without improvement)")
