@@ -11,16 +11,13 @@ after additive N(0, noise²) errors. Summaries: the paper's six statistics at ev
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-import jax
 import numpy as np
 
 from kuramoto_jax import npe
 
-from .common import (FlowSection, TrainSection, draw_all, figures, flow_config, metrics_of, simulate_summaries,
-                     time_inference, train_config)
+from .common import FlowSection, TrainSection, figures, train_and_evaluate
 
 
 @dataclass
@@ -53,30 +50,11 @@ def make_simulator(config: Config):
 def run(config: Config, ctx) -> dict:
     sim, spec = make_simulator(config)
     summary = npe.SummaryConfig(paper_every=config.paper_every, drift=config.drift)
-    k_train, k_fit, k_test, k_draw, k_time = jax.random.split(jax.random.key(config.seed), 5)
     ctx.log(f"simple network: N={config.n}, K~U(0,{config.k_max}), σ={config.sigma}, "
             f"{len(sim.observation_times)} observation times on [0, {config.t1}], noise {config.noise}")
-
-    theta, x, sim_s = simulate_summaries(sim, summary, k_train, config.num_train, config.chunk, ctx, "simulate")
-    ctx.log(f"simulated {config.num_train} data sets ({x.shape[1]} summaries) in {sim_s:.1f} s")
-
-    t = time.perf_counter()
-    est, result = npe.fit_estimator(k_fit, theta, x, *sim.prior_bounds, flow_config(config.flow),
-                                    train_config(config.train), ctx=ctx, name="npe_simple")
-    train_s = time.perf_counter() - t
-    ctx.log(f"trained in {train_s:.1f} s; best validation loss {result.best_loss:.4f} at step {result.best_step}")
-    post = npe.Posterior(est, sim, summary)
-    npe.save_posterior(ctx.out_dir, post, spec, flow_config(config.flow))
-
-    # Held-out test set: raw observations kept so the timed path is the public one.
-    t_theta, t_obs = npe.simulate_dataset(sim, k_test, config.num_test, chunk=min(config.chunk, config.num_test))
-    t_x = np.stack([np.asarray(post.summaries(y)) for y in t_obs])
-    draws = draw_all(est, k_draw, t_x, config.num_draws)
-    metrics = metrics_of(draws, t_theta, sim.param_names)
-    ms = time_inference(post, k_time, t_obs[: min(20, config.num_test)], config.num_draws)
-    metrics.update(train_seconds=train_s, simulate_seconds=sim_s,
-                   simulations_per_second=config.num_train / sim_s, inference_ms_per_dataset=ms,
-                   train_steps=float(result.step), best_step=float(result.best_step))
+    out = train_and_evaluate(config, ctx, sim, spec, summary, "npe_simple")
+    result, t_theta, t_x, draws, metrics = out["result"], out["t_theta"], out["t_x"], out["draws"], out["metrics"]
+    sim_s, train_s, ms = metrics["simulate_seconds"], metrics["train_seconds"], metrics["inference_ms_per_dataset"]
     ctx.save_arrays(test_theta=t_theta, test_draws=draws.astype(np.float32), test_summaries=t_x,
                     train_loss=result.history["loss"], eval_loss=result.history.get("eval_loss", np.zeros(0)))
     figures(ctx, draws, t_theta, sim.param_names, *sim.prior_bounds)

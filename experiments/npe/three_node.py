@@ -13,16 +13,13 @@ initial phases.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-import jax
 import numpy as np
 
 from kuramoto_jax import npe
 
-from .common import (FlowSection, TrainSection, draw_all, figures, flow_config, metrics_of, simulate_summaries,
-                     time_inference, train_config)
+from .common import FlowSection, TrainSection, figures, train_and_evaluate
 
 
 @dataclass
@@ -67,23 +64,10 @@ def run(config: Config, ctx) -> dict:
     sim, spec = make_simulator(config)
     summary = npe.SummaryConfig(paper_every=config.paper_every, drift=config.drift, sequence=config.sequence,
                                 sequence_every=config.sequence_every)
-    k_train, k_fit, k_test, k_draw, k_time = jax.random.split(jax.random.key(config.seed), 5)
-    theta, x, sim_s = simulate_summaries(sim, summary, k_train, config.num_train, config.chunk, ctx, "simulate")
-    ctx.log(f"simulated {config.num_train} data sets ({x.shape[1]} summaries) in {sim_s:.1f} s")
-    t = time.perf_counter()
-    est, result = npe.fit_estimator(k_fit, theta, x, *sim.prior_bounds, flow_config(config.flow),
-                                    train_config(config.train), ctx=ctx, name="npe_three_node",
-                                    sequence_shape=npe.sequence_shape(sim, summary))
-    train_s = time.perf_counter() - t
-    post = npe.Posterior(est, sim, summary)
-    npe.save_posterior(ctx.out_dir, post, spec, flow_config(config.flow))
-    t_theta, t_obs = npe.simulate_dataset(sim, k_test, config.num_test, chunk=min(config.chunk, config.num_test))
-    t_x = np.stack([np.asarray(post.summaries(y)) for y in t_obs])
-    draws = draw_all(est, k_draw, t_x, config.num_draws)
-    metrics = metrics_of(draws, t_theta, sim.param_names)
-    ms = time_inference(post, k_time, t_obs[: min(20, config.num_test)], config.num_draws)
-    metrics.update(train_seconds=train_s, simulate_seconds=sim_s, simulations_per_second=config.num_train / sim_s,
-                   inference_ms_per_dataset=ms, train_steps=float(result.step))
+    out = train_and_evaluate(config, ctx, sim, spec, summary, "npe_three_node",
+                             sequence_shape=npe.sequence_shape(sim, summary))
+    result, t_theta, draws, metrics = out["result"], out["t_theta"], out["draws"], out["metrics"]
+    train_s, ms = metrics["train_seconds"], metrics["inference_ms_per_dataset"]
     ctx.save_arrays(test_theta=t_theta, test_draws=draws.astype(np.float32), train_loss=result.history["loss"])
     figures(ctx, draws, t_theta, sim.param_names, *sim.prior_bounds)
     _pairplot(ctx, draws[0], t_theta[0], sim.param_names)
