@@ -206,7 +206,8 @@ def test_observables():
     assert float(kj.splay(psig)) == pytest.approx(0.0, abs=1e-12)
     assert float(kj.splay(jnp.zeros(3))) == pytest.approx(1.0)
     assert float(kj.cluster_loss(clustered, labels, 3)) == pytest.approx(0.0, abs=1e-6)
-    assert float(kj.cluster_loss(np.zeros(n), labels, 3)) == pytest.approx(0.5, abs=1e-6)
+    # Global synchrony: (0 + S_max) / (1 + S_max) with S_max = 3/2 for k = 3.
+    assert float(kj.cluster_loss(np.zeros(n), labels, 3)) == pytest.approx(0.6, abs=1e-6)
     ts = jnp.linspace(0, 10, 101)
     omega = jnp.array([0.5, -0.2, 0.5])
     theta = ts[:, None] * omega[None, :]
@@ -222,3 +223,18 @@ def test_float32_fast_path():
     sol64 = kj.simulate(kj.Kuramoto(omega, kj.Dense(K)), theta0, t1=1.0, dt=0.05)
     assert sol32.theta.dtype == jnp.float32
     np.testing.assert_allclose(sol32.theta, sol64.theta, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 8])
+def test_cluster_loss_matches_the_papers_normalised_formula(k):
+    """ℓ = (V̄ + S)/(1 + S_max) (Eq. 5-6 scaled to [0, 1]), written out independently in NumPy."""
+    rng = np.random.default_rng(k)
+    labels = rng.permutation(np.arange(40) % k)
+    theta = rng.normal(0.0, 1.5, (3, 40)) + labels * 0.7
+    z = np.array([[np.exp(1j * t[labels == l]).mean() for l in range(k)] for t in theta])
+    vbar = 1 - np.abs(z).mean(-1)
+    psi = np.angle(z)
+    S = sum(np.abs(np.exp(1j * g * psi).sum(-1)) ** 2 / (2 * g * g * k) for g in range(1, k // 2 + 1))
+    smax = sum(k / (2 * g * g) for g in range(1, k // 2 + 1))
+    expected = (vbar + S) / (1 + smax)
+    np.testing.assert_allclose(kj.cluster_loss(jnp.asarray(theta), jnp.asarray(labels), k), expected, rtol=1e-5)

@@ -82,7 +82,8 @@ def test_losses_against_closed_forms():
     splayed = jnp.repeat(jnp.arange(4) * np.pi / 2, 2)[None]
     assert float(kn.cluster_window_loss(splayed, labels, 4)) == pytest.approx(0.0, abs=1e-12)
     together = jnp.zeros((1, 8))
-    assert float(kn.cluster_window_loss(together, labels, 4)) == pytest.approx(0.5, abs=1e-12)  # V_l = 0, S = 1
+    # V_l = 0, S = S_max = (4/2)(1 + 1/4) = 2.5: loss S_max / (1 + S_max).
+    assert float(kn.cluster_window_loss(together, labels, 4)) == pytest.approx(2.5 / 3.5, rel=1e-6)
     two = jnp.asarray([[0.0, 0.0, np.pi, np.pi]])
     assert float(kn.cluster_window_loss(two, jnp.asarray([0, 0, 1, 1]), 2)) == pytest.approx(0.0, abs=1e-12)
 

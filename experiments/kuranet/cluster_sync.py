@@ -16,6 +16,12 @@ network, the untrained control (same normalisation) and the block control
 matrix's max |K_ij|). Size regimes run on the full network, not on
 500-oscillator subsets as the reference code did.
 
+Two evaluation protocols: the training window (L_data, L_size, L_data_size: the
+loss that is trained, from θ(0)) and the reference code's evaluation script, which
+scored the paper's table after long runs (`ref_eval`, metrics L_*_ref: the Data
+regime over the window after 1000 Euler steps, the Size regimes on the single
+state after 5000 steps; still the full network).
+
 Images: half the pixels train, the other half test; the full image is then
 run as one network and segmented by k-means on (cos θ, sin θ), scored by the
 symmetric best Dice (`sbd`) against the true segments, next to k-means on
@@ -83,6 +89,13 @@ class Config:
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
+    ref_eval: bool = field(default=True, metadata={
+        "help": "also score every regime as the reference code's evaluate.py did (metrics *_ref): Data after "
+                "`ref_burn_in_steps`, Size regimes on the state after `ref_size_burn_in_steps`"})
+    ref_burn_in_steps: int = field(default=1000, metadata={
+        "ge": 0, "help": "reference protocol, Data regime: Euler steps before the `window_steps` loss window"})
+    ref_size_burn_in_steps: int = field(default=5000, metadata={
+        "ge": 1, "help": "reference protocol, Size regimes: Euler steps before the single scored state"})
 
 
 def _theta0(key, n):
@@ -212,7 +225,8 @@ def _run_one(c, ctx, k, prefix):
     perm = jax.random.permutation(jax.random.fold_in(k_eval, 0), xte.shape[0])[: g * c.n].reshape(g, c.n)
     th0s = jax.vmap(lambda kk: _theta0(kk, c.n))(jax.random.split(jax.random.fold_in(k_eval, 1), g))
 
-    def three(p, cp, x, y, theta0, block_rows=None):
+    def three(p, cp, x, y, theta0, block_rows=None, ref=None):
+        """Trained, untrained and block networks on one graph; ref = (burn-in, window) of the reference protocol."""
         K = kn.coupling_matrix(module, p, x, norm, block_rows=block_rows)
         Kc = kn.coupling_matrix(module, cp, x, norm, block_rows=block_rows)
         Kb = kn.block_control_matrix(y, k, jnp.max(jnp.abs(K))).astype(F32)
@@ -223,12 +237,22 @@ def _run_one(c, ctx, k, prefix):
             # The last state's loss separates a slow transient from a wrong end state.
             out[who + "L_last"] = kj.cluster_loss(th[-1], y, k)
             out[who + "final"] = th[-1]
+            if ref is not None:
+                th_ref = kn.simulate_window(M, jnp.zeros(M.shape[0], F32), theta0, dt=c.dt,
+                                            burn_in_steps=ref[0], window_steps=ref[1])
+                out[who + "L_ref"] = kn.cluster_window_loss(th_ref, y, k)
         return out
 
-    data_eval = jax.jit(jax.vmap(jax.vmap(three, (None, None, 0, 0, 0)), (0, 0, None, None, None)))
+    data_ref = (c.ref_burn_in_steps, c.window_steps) if c.ref_eval else None
+    data_eval = jax.jit(jax.vmap(jax.vmap(lambda *a: three(*a, ref=data_ref), (None, None, 0, 0, 0)),
+                                 (0, 0, None, None, None)))
     res, t_data = timed(data_eval, params, control_params, xte[perm], yte[perm], th0s)
-    per_seed = {f"{who}L{last}_data": np.asarray(jnp.mean(res[who + "L" + last], 1))
-                for who in ("", "control_", "block_") for last in ("", "_last")}
+    per_seed = {}
+    for who in ("", "control_", "block_"):
+        per_seed[f"{who}L_data"] = np.asarray(jnp.mean(res[who + "L"], 1))
+        per_seed[f"{who}L_last_data"] = np.asarray(jnp.mean(res[who + "L_last"], 1))
+        if c.ref_eval:
+            per_seed[f"{who}L_data_ref"] = np.asarray(jnp.mean(res[who + "L_ref"], 1))
     per_seed["val_L"] = val
     metrics = {prefix + "train_time_s": train_time, prefix + "time_per_step_s": train_time / max(c.steps, 1),
                prefix + "best_step": float(result.best_step), prefix + "best_seed": float(c.seed + best),
@@ -238,11 +262,13 @@ def _run_one(c, ctx, k, prefix):
                        prefix + "data_block_final": np.asarray(res["block_final"][best, 0]),
                        prefix + "data_labels": np.asarray(yte[perm[0]])})
 
-    big = jax.jit(lambda p, cp, x, y, th0: three(p, cp, x, y, th0, c.model.block_rows))
+    size_ref = (c.ref_size_burn_in_steps - 1, 1) if c.ref_eval else None
+    big = jax.jit(lambda p, cp, x, y, th0: three(p, cp, x, y, th0, c.model.block_rows, size_ref))
     if c.large:
         for regime, x, y, salt in (("size", xtr, ytr, 2), ("data_size", xte, yte, 3)):
             th0 = _theta0(jax.random.fold_in(k_eval, salt), x.shape[0])
-            vals = {who + last: [] for who in ("", "control_", "block_") for last in ("", "last")}
+            vals = {who + last: [] for who in ("", "control_", "block_") for last in ("", "last", "ref")
+                    if c.ref_eval or last != "ref"}
             secs = 0.0
             which = [best] if c.large_best_only else range(S)
             for j in which:
@@ -251,9 +277,16 @@ def _run_one(c, ctx, k, prefix):
                 for who in ("", "control_", "block_"):
                     vals[who].append(float(out[who + "L"]))
                     vals[who + "last"].append(float(out[who + "L_last"]))
+                    if c.ref_eval:
+                        vals[who + "ref"].append(float(out[who + "L_ref"]))
             ib = 0 if c.large_best_only else best
             for who, v in vals.items():
-                name = f"{who[:-4]}L_last_{regime}" if who.endswith("last") else f"{who}L_{regime}"
+                if who.endswith("last"):
+                    name = f"{who[:-4]}L_last_{regime}"
+                elif who.endswith("ref"):
+                    name = f"{who[:-3]}L_{regime}_ref"
+                else:
+                    name = f"{who}L_{regime}"
                 if c.large_best_only:
                     metrics[prefix + name] = v[0]
                 else:
@@ -274,6 +307,9 @@ def _run_one(c, ctx, k, prefix):
                 f"{c.seed + best} (validation): cluster loss L (untrained / block control) "
                 + ", ".join(f"{r} {metrics[prefix + 'L_' + r]:.4f}{spread(r)} ({metrics[prefix + 'control_L_' + r]:.4f} / "
                             f"{metrics[prefix + 'block_L_' + r]:.4f})" for r in regimes)
+                + ("; reference evaluation protocol (long burn-in): " + ", ".join(
+                    f"{r} {metrics[prefix + 'L_' + r + '_ref']:.4f} ({metrics[prefix + 'control_L_' + r + '_ref']:.4f} / "
+                    f"{metrics[prefix + 'block_L_' + r + '_ref']:.4f})" for r in regimes) if c.ref_eval else "")
                 + (f"; segmentation SBD {metrics['sbd']:.3f} vs k-means on pixels {metrics['sbd_kmeans_pixels']:.3f}"
                    if "sbd" in metrics else "") + ".")
     return metrics

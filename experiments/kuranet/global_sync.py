@@ -20,6 +20,13 @@ the trained and for the control (the same MLP untrained, same normalisation):
 
 The Size regimes run on the full n × n network (K built in row blocks, float32),
 not on random 500-oscillator subsets as the reference code did.
+
+Two evaluation protocols. The training window (burn-in + window, the loss that is
+trained) gives V_data, V_size, V_data_size. The reference code's evaluation script
+scored the paper's tables differently, after long runs: the Data regime over the
+window after 1000 Euler steps, the Size regimes on the single state after 5000
+steps; `ref_eval` adds those numbers as V_*_ref (same graphs, initial phases and
+networks; still the full n = 10,000 network).
 Several seeds in one computation (`num_seeds` = S): seeds seed … seed + S − 1
 differ in the initialisation, the control's initialisation and the stream of
 training graphs; the datasets, validation and evaluation graphs come from `seed`
@@ -83,6 +90,13 @@ class Config:
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     trace_oscillators: int = field(default=200, metadata={"ge": 1, "help": "phases kept for the n = 10,000 trace figure"})
+    ref_eval: bool = field(default=True, metadata={
+        "help": "also score every regime as the reference code's evaluate.py did (metrics *_ref): Data after "
+                "`ref_burn_in_steps`, Size regimes on the state after `ref_size_burn_in_steps`"})
+    ref_burn_in_steps: int = field(default=1000, metadata={
+        "ge": 0, "help": "reference protocol, Data regime: Euler steps before the `window_steps` loss window"})
+    ref_size_burn_in_steps: int = field(default=5000, metadata={
+        "ge": 1, "help": "reference protocol, Size regimes: Euler steps before the single scored state"})
 
 
 def _theta0(key, n, kind="zero"):
@@ -206,6 +220,19 @@ def run(config: Config, ctx) -> dict[str, float]:
     (V_ct, aux_ct), _ = timed(data_eval, control_params, test_raw[perm], th0s)
     per_seed = {"V_data": np.mean(V_tr, 1), "control_V_data": np.mean(V_ct, 1),
                 "C_x_data": np.mean(aux_tr["C_x"], 1), "control_C_x_data": np.mean(aux_ct["C_x"], 1)}
+    if c.ref_eval:
+        # The reference evaluate.py: the same window, after a burn-in of ref_burn_in_steps.
+        ref_sim = dict(sim, burn_in_steps=c.ref_burn_in_steps)
+
+        def ref_loss(p, raw, theta0):
+            dis = kn.from_raw(c.case, raw)
+            K = kn.coupling_matrix(module, p, dis.features, "global")
+            return kn.sync_loss(kn.simulate_window(K, dis.omega, theta0, field=dis.field,
+                                                   delay_steps=dis.delay_steps, **ref_sim))
+
+        ref_eval = jax.jit(jax.vmap(jax.vmap(ref_loss, in_axes=(None, 0, 0)), in_axes=(0, None, None)))
+        per_seed["V_data_ref"] = np.mean(ref_eval(params, test_raw[perm], th0s), 1)
+        per_seed["control_V_data_ref"] = np.mean(ref_eval(control_params, test_raw[perm], th0s), 1)
     metrics = {"best_seed": float(c.seed + b), "num_seeds": float(S), "best_val_V": float(val_best[b]),
                "best_step": float(best_steps[b]),
                "V_data_std_over_graphs": float(jnp.std(V_tr[b])),
@@ -243,6 +270,9 @@ def run(config: Config, ctx) -> dict[str, float]:
            "(full networks, float32)" if c.large else "")
         + (f"; mean ± std over {S} seeds: Data {metrics['V_data_mean']:.4f} ± {metrics['V_data_std']:.4f}"
            if S > 1 else "")
+        + (f"; reference evaluation protocol (long burn-in): Data {metrics['V_data_ref']:.4f}"
+           + (f", Size {metrics['V_size_ref']:.4f}, Data+Size {metrics['V_data_size_ref']:.4f}" if c.large else "")
+           if c.ref_eval else "")
         + f". Training: {c.steps} steps, {metrics['time_per_step_s'] * 1e3:.1f} ms/step."
     )
     return metrics
@@ -259,29 +289,37 @@ def _large_regimes(c, ctx, module, params, control_params, train_raw, test_raw, 
         theta = kn.simulate_window(K, dis.omega, theta0, field=dis.field, delay_steps=dis.delay_steps,
                                    dt=c.dt, burn_in_steps=0, window_steps=total)
         V_t = kj.circular_variance(theta)  # (T,)
-        return {"V": jnp.mean(V_t[c.burn_in_steps:]), "V_t": V_t, "trace": theta[:, :m],
-                "C_x": kn.feature_correlation(K, dis.raw), "fan_in": kn.fan_in(K)}
+        out = {"V": jnp.mean(V_t[c.burn_in_steps:]), "V_t": V_t, "trace": theta[:, :m],
+               "C_x": kn.feature_correlation(K, dis.raw), "fan_in": kn.fan_in(K)}
+        if c.ref_eval:  # the reference evaluate.py: the one state after ref_size_burn_in_steps (same K)
+            last = kn.simulate_window(K, dis.omega, theta0, field=dis.field, delay_steps=dis.delay_steps,
+                                      dt=c.dt, burn_in_steps=c.ref_size_burn_in_steps - 1, window_steps=1)
+            out["V_ref"] = kj.circular_variance(last[-1])
+        return out
 
     S = c.num_seeds
     seed_tree = lambda tree, i: jax.tree.map(lambda x: x[i], tree)
     for regime, raw, salt in (("size", train_raw, 2), ("data_size", test_raw, 3)):
         th0 = _theta0(jax.random.fold_in(k_eval, salt), raw.shape[0], c.initial_phases)
         for who, P in (("", params), ("control_", control_params)):
-            V, C, V_t, secs = [], [], [], []
+            V, V_ref, C, V_t, secs = [], [], [], [], []
             for i in range(S):  # one n x n matrix at a time (400 MB at n = 10,000 in float32)
                 out, t = timed(big, seed_tree(P, i), raw, th0)
                 V.append(float(out["V"]))
+                V_ref.append(float(out.get("V_ref", np.nan)))
                 C.append(float(out["C_x"]))
                 V_t.append(np.asarray(out["V_t"]))
                 secs.append(t)
                 ctx.log(f"{who or 'trained '}{regime}, seed {c.seed + i}: n = {raw.shape[0]}, V = {V[-1]:.4f} "
-                        f"({t:.1f} s)")
+                        + (f"(reference protocol {V_ref[-1]:.4f}) " if c.ref_eval else "") + f"({t:.1f} s)")
                 if i == best:  # traces and fan-in of the best seed for the figures
                     ctx.save_arrays(**{f"{who}{regime}_trace": np.asarray(out["trace"]),
                                        f"{who}{regime}_fan_in": np.asarray(out["fan_in"])})
                     if regime == "data_size" and who == "":
                         _fan_in_map(c, ctx, np.asarray(raw), np.asarray(out["fan_in"]), metrics)
             per_seed[f"{who}V_{regime}"] = np.asarray(V)
+            if c.ref_eval:
+                per_seed[f"{who}V_{regime}_ref"] = np.asarray(V_ref)
             per_seed[f"{who}C_x_{regime}"] = np.asarray(C)
             metrics[f"{who}eval_{regime}_s"] = float(np.mean(secs[1:] if S > 1 else secs))  # after compilation
             ctx.save_arrays(**{f"{who}{regime}_V_t": np.stack(V_t)})

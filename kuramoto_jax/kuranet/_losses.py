@@ -4,7 +4,7 @@ The loss of a trajectory θ(t) is the instantaneous loss ℓ averaged over the
 saved states after the burn-in, (1/T) Σ_{t > t₀} ℓ(θ(t)):
 
 * global synchrony: ℓ = V = 1 − R (`kj.circular_variance`);
-* cluster synchrony: ℓ = ½((1/k) Σ_l V_l + S) (`kj.cluster_loss`, with
+* cluster synchrony: ℓ = ½((1/k) Σ_l V_l + S) scaled to [0, 1] (`kj.cluster_loss`, with
   the splay term S of Eq. 6 normalised to [0, 1]).
 """
 
