@@ -5,10 +5,9 @@
 #
 # Runs the shipped cluster configs with several seeds (trained together in one batched
 # computation per run), the paper's width 128 and the full n = 10,000 Size and Data+Size
-# regimes: moons, circles, spirals, GMM k = 2..10 (one run per k, Size regimes for the best
-# seed only; their average is written to OUT_DIR/gmm_avg.json), the generated segmentation
-# image, and the global-synchrony Cases III, I and II (1500 steps, their own default) in the
-# same queue. Every run writes its own
+# regimes (for the best seed, chosen on validation graphs): moons, circles, spirals, GMM k = 2..10 (one run per k; their average is written to OUT_DIR/gmm_avg.json), the generated segmentation
+# image, and the global-synchrony Cases III, I and II (10 seeds, 1500 steps, every seed
+# evaluated at n = 10,000) in the same queue. Every run writes its own
 # folder OUT_DIR/<name>/ (metrics.json, arrays, figures) as soon as it completes; a log per
 # run is OUT_DIR/<name>.log. The runs share one wall-clock budget (KN_BUDGET seconds,
 # default 240): a queued run that no longer has KN_MIN_LEFT seconds is skipped, and a
@@ -43,10 +42,10 @@ end=$(( $(date +%s) + budget ))
 "$py" -c "import jax; print('jax', jax.__version__, jax.devices())" 2>&1 | tail -n 1
 
 # name  config  overrides (in priority order: the queue starts them in this order)
-jobs="cluster_moons cluster_moons
-cluster_circles cluster_circles
-global_case3 global_case3 --set steps=1500 --set model.block_rows=1000
-cluster_spirals cluster_spirals
+jobs="cluster_moons cluster_moons --set large_best_only=true
+cluster_circles cluster_circles --set large_best_only=true
+global_case3 global_case3 --set steps=1500 --set model.block_rows=1000 --set num_seeds=10
+cluster_spirals cluster_spirals --set large_best_only=true
 cluster_gmm_k2 cluster_gmm --set k=2 --set large_best_only=true --set figures=false
 cluster_gmm_k3 cluster_gmm --set k=3 --set large_best_only=true --set figures=false
 cluster_gmm_k4 cluster_gmm --set k=4 --set large_best_only=true --set figures=false
@@ -57,8 +56,8 @@ cluster_gmm_k8 cluster_gmm --set k=8 --set large_best_only=true --set figures=fa
 cluster_gmm_k9 cluster_gmm --set k=9 --set large_best_only=true --set figures=false
 cluster_gmm_k10 cluster_gmm --set k=10 --set large_best_only=true --set figures=false
 cluster_image cluster_image
-global_case1 global_case1 --set steps=1500 --set model.block_rows=1000
-global_case2 global_case2 --set steps=1500 --set model.block_rows=1000"
+global_case1 global_case1 --set steps=1500 --set model.block_rows=1000 --set num_seeds=10
+global_case2 global_case2 --set steps=1500 --set model.block_rows=1000 --set num_seeds=10"
 
 one() {  # name config overrides...
   local name="$1" cfg="$2"; shift 2

@@ -52,8 +52,15 @@ def test_normalise_clusters_row_norm_then_symmetrise_over_n():
     Lc = L - L.mean(1, keepdims=True)
     Khc = Lc / np.linalg.norm(Lc, axis=1, keepdims=True)
     np.testing.assert_allclose(Kc, 0.5 * (Khc + Khc.T) / 6, rtol=1e-8)
+    # Graph centring: one mean over all pairs, so a constant offset goes and the rows keep their differences.
+    Kg = np.asarray(kn.normalise(L + 7.0, "clusters_graph_centred"))
+    Lg = L - L.mean()
+    Khg = Lg / np.linalg.norm(Lg, axis=1, keepdims=True)
+    np.testing.assert_allclose(Kg, 0.5 * (Khg + Khg.T) / 6, rtol=1e-8)
     with pytest.raises(ValueError, match="normalisation"):
         kn.normalise(L, "softmax")
+    with pytest.raises(ValueError, match="centring"):
+        kn.normalise_clusters(L, centring="column")
 
 
 def test_disorder_laws():

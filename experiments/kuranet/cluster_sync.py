@@ -84,8 +84,10 @@ class Config:
         "help": "evaluate the Size regimes for the best seed only (no spread there; saves time on a CPU)"})
     landscape_grid: int = field(default=20, metadata={"ge": 2, "help": "grid points per axis of the phase landscape"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
-    center_logits: bool = field(default=False, metadata={
-        "help": "subtract each row's mean logit before the row L2 norm (the paper's normalisation: false)"})
+    centring: str = field(default="none", metadata={
+        "choices": ["none", "row", "graph"],
+        "help": "logit mean removed before the row L2 norm: none (the paper), row, or graph (the mean over all "
+                "pairs: removes the all-attractive direction in which training gets stuck in global synchrony)"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
@@ -167,7 +169,7 @@ def _run_one(c, ctx, k, prefix):
     params0 = jax.tree.map(lambda *a: jnp.stack(a), *[init(ki[0]) for ki in inits])  # leading seed axis (S, …)
     control_params = jax.tree.map(lambda *a: jnp.stack(a), *[init(ki[1]) for ki in inits])
     sim = dict(dt=c.dt, burn_in_steps=c.burn_in_steps, window_steps=c.window_steps)
-    norm = "clusters_centred" if c.center_logits else "clusters"
+    norm = {"none": "clusters", "row": "clusters_centred", "graph": "clusters_graph_centred"}[c.centring]
 
     def phases(K, theta0):
         return kn.simulate_window(K, jnp.zeros(K.shape[0], F32), theta0, **sim)

@@ -32,7 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-NORMALISATIONS = ("global", "clusters", "clusters_centred", "none")
+NORMALISATIONS = ("global", "clusters", "clusters_centred", "clusters_graph_centred", "none")
+CENTRINGS = ("none", "row", "graph")
 
 
 class PairMLP(nn.Module):
@@ -133,18 +134,29 @@ def normalise_global(logits):
     return 0.5 * (K + K.T)
 
 
-def normalise_clusters(logits, eps: float = 1e-12, center: bool = False):
+def normalise_clusters(logits, eps: float = 1e-12, center: bool = False, centring: str | None = None):
     """Signed, symmetric K for cluster synchrony, including the dynamics' 1/n.
 
     K̂_i· = L_i· / ‖L_i·‖₂ (unit L2 norm per row), K = ½(K̂ + K̂ᵀ) / n.
-    center: first subtract each row's mean logit. A freshly initialised MLP often
-    gives logits of one sign, i.e. all-attractive couplings that synchronise the
-    whole network at once, where the cluster loss is stationary (L = ½, no
-    gradient); centred rows start from balanced attraction and repulsion.
+
+    centring: first subtract a mean logit, "none" (the paper), "row" (each row's
+    mean; `center=True` is the same) or "graph" (the mean over all n² pairs).
+    Why: the row norm removes the scale of the logits but not a common offset,
+    and a common positive offset makes every coupling attractive, which
+    synchronises the whole network; there the cluster loss is stationary (for
+    k = 2, L = ½ with a vanishing gradient) and training stays. Centring over the
+    graph removes exactly that offset direction and keeps the block solution
+    (intra-group +, inter-group −) representable; row centring also forces every
+    row to sum to zero.
     """
     L = jnp.asarray(logits)
-    if center:
+    centring = ("row" if center else "none") if centring is None else centring
+    if centring not in CENTRINGS:
+        raise ValueError(f"`centring` must be one of {CENTRINGS}, got {centring!r}")
+    if centring == "row":
         L = L - jnp.mean(L, -1, keepdims=True)
+    elif centring == "graph":
+        L = L - jnp.mean(L)
     n = L.shape[-1]
     Kh = L / jnp.sqrt(jnp.sum(L * L, -1, keepdims=True) + eps)
     return 0.5 * (Kh + Kh.T) / n
@@ -156,7 +168,9 @@ def normalise(logits, kind: str):
     if kind == "clusters":
         return normalise_clusters(logits)
     if kind == "clusters_centred":
-        return normalise_clusters(logits, center=True)
+        return normalise_clusters(logits, centring="row")
+    if kind == "clusters_graph_centred":
+        return normalise_clusters(logits, centring="graph")
     if kind == "none":
         return jnp.asarray(logits)
     raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {kind!r}")
