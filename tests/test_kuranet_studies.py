@@ -26,9 +26,13 @@ def _run(tmp_path, name, *sets):
 
 
 def test_global_smoke_run(tmp_path):
-    m = _run(tmp_path, "global_smoke")
-    for key in ("V_data", "V_size", "V_data_size", "control_V_data", "control_V_size", "control_V_data_size"):
+    # The reference evaluation protocol with the training burn-in (10 steps) must reproduce V_data exactly.
+    m = _run(tmp_path, "global_smoke", "ref_burn_in_steps=10", "ref_size_burn_in_steps=40")
+    for key in ("V_data", "V_size", "V_data_size", "control_V_data", "control_V_size", "control_V_data_size",
+                "V_data_ref", "V_size_ref", "V_data_size_ref", "control_V_size_ref"):
         assert 0.0 <= m[key] <= 1.0, key
+    assert m["V_data_ref"] == pytest.approx(m["V_data"], rel=1e-6)
+    assert m["control_V_data_ref_s1"] == pytest.approx(m["control_V_data_s1"], rel=1e-6)
     assert np.isfinite(m["fan_in_peak_tau"]) and 0 <= m["fan_in_peak_tau"] <= 40
 
 
