@@ -87,7 +87,8 @@ class Config:
     centring: str = field(default="none", metadata={
         "choices": ["none", "row", "graph"],
         "help": "logit mean removed before the row L2 norm: none (the paper), row, or graph (the mean over all "
-                "pairs: removes the all-attractive direction in which training gets stuck in global synchrony)"})
+                "pairs: removes a common attractive offset; freed the moons and most GMM seeds from global "
+                "synchrony, not circles or spirals: experiments/kuranet/RESULTS.md)"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
