@@ -41,7 +41,7 @@ import kuramoto_jax as kj
 from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig, make_optimizer, train
 
-from .common import ModelConfig, per_seed_optimizer, timed
+from .common import ModelConfig, ReferenceProtocol, per_seed_optimizer, timed
 
 F32 = jnp.float32
 DATASETS = list(kn.DATASETS) + ["image"]
@@ -56,7 +56,7 @@ class ImageConfig:
 
 
 @dataclass
-class Config:
+class Config(ReferenceProtocol):
     seed: int = field(default=0, metadata={"help": "PRNG seed (data, batches); seed j of `num_seeds` initialises from seed + j"})
     num_seeds: int = field(default=1, metadata={
         "ge": 1, "help": "independent initialisations trained together in one batched computation"})
@@ -92,13 +92,6 @@ class Config:
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
-    ref_eval: bool = field(default=True, metadata={
-        "help": "also score every regime as the reference code's evaluate.py did (metrics *_ref): Data after "
-                "`ref_burn_in_steps`, Size regimes on the state after `ref_size_burn_in_steps`"})
-    ref_burn_in_steps: int = field(default=1000, metadata={
-        "ge": 0, "help": "reference protocol, Data regime: Euler steps before the `window_steps` loss window"})
-    ref_size_burn_in_steps: int = field(default=5000, metadata={
-        "ge": 1, "help": "reference protocol, Size regimes: Euler steps before the single scored state"})
 
 
 def _theta0(key, n):
@@ -250,12 +243,11 @@ def _run_one(c, ctx, k, prefix):
     data_eval = jax.jit(jax.vmap(jax.vmap(lambda *a: three(*a, ref=data_ref), (None, None, 0, 0, 0)),
                                  (0, 0, None, None, None)))
     res, t_data = timed(data_eval, params, control_params, xte[perm], yte[perm], th0s)
-    per_seed = {}
-    for who in ("", "control_", "block_"):
-        per_seed[f"{who}L_data"] = np.asarray(jnp.mean(res[who + "L"], 1))
-        per_seed[f"{who}L_last_data"] = np.asarray(jnp.mean(res[who + "L_last"], 1))
-        if c.ref_eval:
-            per_seed[f"{who}L_data_ref"] = np.asarray(jnp.mean(res[who + "L_ref"], 1))
+    # Outputs of `three` (per network: trained, untrained, block) → metric name templates per regime.
+    whos = ("", "control_", "block_")
+    kinds = {"L": "L_{}", "L_last": "L_last_{}"} | ({"L_ref": "L_{}_ref"} if c.ref_eval else {})
+    per_seed = {who + name.format("data"): np.asarray(jnp.mean(res[who + key], 1))
+                for who in whos for key, name in kinds.items()}
     per_seed["val_L"] = val
     metrics = {prefix + "train_time_s": train_time, prefix + "time_per_step_s": train_time / max(c.steps, 1),
                prefix + "best_step": float(result.best_step), prefix + "best_seed": float(c.seed + best),
@@ -270,33 +262,25 @@ def _run_one(c, ctx, k, prefix):
     if c.large:
         for regime, x, y, salt in (("size", xtr, ytr, 2), ("data_size", xte, yte, 3)):
             th0 = _theta0(jax.random.fold_in(k_eval, salt), x.shape[0])
-            vals = {who + last: [] for who in ("", "control_", "block_") for last in ("", "last", "ref")
-                    if c.ref_eval or last != "ref"}
+            vals = {who + name.format(regime): [] for who in whos for name in kinds.values()}
             secs = 0.0
             which = [best] if c.large_best_only else range(S)
             for j in which:
                 out, s_j = timed(big, get(params, j), get(control_params, j), x, y, th0)
                 secs += s_j
-                for who in ("", "control_", "block_"):
-                    vals[who].append(float(out[who + "L"]))
-                    vals[who + "last"].append(float(out[who + "L_last"]))
-                    if c.ref_eval:
-                        vals[who + "ref"].append(float(out[who + "L_ref"]))
+                for who in whos:
+                    for key, name in kinds.items():
+                        vals[who + name.format(regime)].append(float(out[who + key]))
             ib = 0 if c.large_best_only else best
-            for who, v in vals.items():
-                if who.endswith("last"):
-                    name = f"{who[:-4]}L_last_{regime}"
-                elif who.endswith("ref"):
-                    name = f"{who[:-3]}L_{regime}_ref"
-                else:
-                    name = f"{who}L_{regime}"
+            for name, v in vals.items():
                 if c.large_best_only:
                     metrics[prefix + name] = v[0]
                 else:
                     per_seed[name] = np.asarray(v)
             metrics[f"{prefix}eval_{regime}_s"] = secs / len(which)
-            ctx.log(f"{regime}: n = {x.shape[0]}, best seed L = {vals[''][ib]:.4f} (control "
-                    f"{vals['control_'][ib]:.4f}, block {vals['block_'][ib]:.4f}); {secs / len(which):.1f} s per seed")
+            ctx.log(f"{regime}: n = {x.shape[0]}, best seed L = {vals[f'L_{regime}'][ib]:.4f} (control "
+                    f"{vals[f'control_L_{regime}'][ib]:.4f}, block {vals[f'block_L_{regime}'][ib]:.4f}); "
+                    f"{secs / len(which):.1f} s per seed")
     if image is not None:
         per_seed.update(_segment(c, ctx, big, params, control_params, image, k, k_eval, best, S))
     _select(metrics, per_seed, best, prefix)

@@ -17,6 +17,25 @@ class ModelConfig:
     block_rows: int = field(default=250, metadata={"ge": 1, "help": "rows of K built at once at large n"})
 
 
+@dataclass
+class ReferenceProtocol:
+    """Config fields of the reference code's evaluation protocol (its `evaluate.py`).
+
+    The paper's tables were scored after long runs: the Data regime over the loss window after
+    `ref_burn_in_steps` Euler steps, the Size regimes on the single state after
+    `ref_size_burn_in_steps` steps. Both studies inherit these fields and report the metrics
+    `*_ref` beside the training-window ones.
+    """
+
+    ref_eval: bool = field(default=True, metadata={
+        "help": "also score every regime as the reference code's evaluate.py did (metrics *_ref): Data after "
+                "`ref_burn_in_steps`, Size regimes on the state after `ref_size_burn_in_steps`"})
+    ref_burn_in_steps: int = field(default=1000, metadata={
+        "ge": 0, "help": "reference protocol, Data regime: Euler steps before the `window_steps` loss window"})
+    ref_size_burn_in_steps: int = field(default=5000, metadata={
+        "ge": 1, "help": "reference protocol, Size regimes: Euler steps before the single scored state"})
+
+
 def r_squared(x, y) -> float:
     """r² of the least-squares line y ≈ a x + b (squared Pearson correlation)."""
     x = np.asarray(x, float)

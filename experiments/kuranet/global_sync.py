@@ -59,13 +59,13 @@ from kuramoto_jax.run import OptimizerConfig, make_optimizer, train
 
 from kuramoto_jax.run import load_checkpoint, save_checkpoint
 
-from .common import ModelConfig, per_seed_optimizer, r_squared, timed
+from .common import ModelConfig, ReferenceProtocol, per_seed_optimizer, r_squared, timed
 
 F32 = jnp.float32
 
 
 @dataclass
-class Config:
+class Config(ReferenceProtocol):
     seed: int = field(default=0, metadata={"help": "PRNG seed (datasets, initialisation, batches)"})
     num_seeds: int = field(default=1, metadata={
         "ge": 1, "help": "seeds seed..seed+num_seeds-1 trained at once; metrics of the best (by validation) and mean/std"})
@@ -90,13 +90,6 @@ class Config:
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     trace_oscillators: int = field(default=200, metadata={"ge": 1, "help": "phases kept for the n = 10,000 trace figure"})
-    ref_eval: bool = field(default=True, metadata={
-        "help": "also score every regime as the reference code's evaluate.py did (metrics *_ref): Data after "
-                "`ref_burn_in_steps`, Size regimes on the state after `ref_size_burn_in_steps`"})
-    ref_burn_in_steps: int = field(default=1000, metadata={
-        "ge": 0, "help": "reference protocol, Data regime: Euler steps before the `window_steps` loss window"})
-    ref_size_burn_in_steps: int = field(default=5000, metadata={
-        "ge": 1, "help": "reference protocol, Size regimes: Euler steps before the single scored state"})
 
 
 def _theta0(key, n, kind="zero"):
@@ -127,10 +120,11 @@ def run(config: Config, ctx) -> dict[str, float]:
     fit_keys = jnp.stack([k[4] for k in seed_keys])
     sim = dict(dt=c.dt, burn_in_steps=c.burn_in_steps, window_steps=c.window_steps)
 
-    def graph_loss(params, raw, theta0):
+    def graph_loss(params, raw, theta0, burn_in_steps=c.burn_in_steps):
         dis = kn.from_raw(c.case, raw)
         K = kn.coupling_matrix(module, params, dis.features, "global")
-        theta = kn.simulate_window(K, dis.omega, theta0, field=dis.field, delay_steps=dis.delay_steps, **sim)
+        theta = kn.simulate_window(K, dis.omega, theta0, field=dis.field, delay_steps=dis.delay_steps,
+                                   **dict(sim, burn_in_steps=burn_in_steps))
         V = kn.sync_loss(theta)
         C = kn.feature_correlation(jax.lax.stop_gradient(K), dis.raw)
         return V, {"C_x": C}
@@ -222,14 +216,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                 "C_x_data": np.mean(aux_tr["C_x"], 1), "control_C_x_data": np.mean(aux_ct["C_x"], 1)}
     if c.ref_eval:
         # The reference evaluate.py: the same window, after a burn-in of ref_burn_in_steps.
-        ref_sim = dict(sim, burn_in_steps=c.ref_burn_in_steps)
-
-        def ref_loss(p, raw, theta0):
-            dis = kn.from_raw(c.case, raw)
-            K = kn.coupling_matrix(module, p, dis.features, "global")
-            return kn.sync_loss(kn.simulate_window(K, dis.omega, theta0, field=dis.field,
-                                                   delay_steps=dis.delay_steps, **ref_sim))
-
+        ref_loss = lambda p, raw, theta0: graph_loss(p, raw, theta0, c.ref_burn_in_steps)[0]
         ref_eval = jax.jit(jax.vmap(jax.vmap(ref_loss, in_axes=(None, 0, 0)), in_axes=(0, None, None)))
         per_seed["V_data_ref"] = np.mean(ref_eval(params, test_raw[perm], th0s), 1)
         per_seed["control_V_data_ref"] = np.mean(ref_eval(control_params, test_raw[perm], th0s), 1)

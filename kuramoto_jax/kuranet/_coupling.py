@@ -134,13 +134,13 @@ def normalise_global(logits):
     return 0.5 * (K + K.T)
 
 
-def normalise_clusters(logits, eps: float = 1e-12, center: bool = False, centring: str | None = None):
+def normalise_clusters(logits, eps: float = 1e-12, centring: str = "none"):
     """Signed, symmetric K for cluster synchrony, including the dynamics' 1/n.
 
     K̂_i· = L_i· / ‖L_i·‖₂ (unit L2 norm per row), K = ½(K̂ + K̂ᵀ) / n.
 
     centring: first subtract a mean logit, "none" (the paper), "row" (each row's
-    mean; `center=True` is the same) or "graph" (the mean over all n² pairs).
+    mean) or "graph" (the mean over all n² pairs).
     Why: the row norm removes the scale of the logits but not a common offset,
     and a common positive offset makes every coupling attractive, which
     synchronises the whole network; there the cluster loss is stationary (for
@@ -150,7 +150,6 @@ def normalise_clusters(logits, eps: float = 1e-12, center: bool = False, centrin
     row to sum to zero.
     """
     L = jnp.asarray(logits)
-    centring = ("row" if center else "none") if centring is None else centring
     if centring not in CENTRINGS:
         raise ValueError(f"`centring` must be one of {CENTRINGS}, got {centring!r}")
     if centring == "row":
