@@ -196,6 +196,17 @@ def resolve(config_path=None, overrides: Sequence[str] = (), *, data: dict | Non
     return ResolvedRun(study=study, module=module, config=config, devices=devices, root=root, source=source)
 
 
+def config_name(source: pathlib.Path | None, root: pathlib.Path | None) -> str | None:
+    """The shipped config's name (its path under configs/ without .yaml), or None for another file."""
+    if source is None or root is None:
+        return None
+    try:
+        rel = pathlib.Path(source).resolve().relative_to((root / "configs").resolve())
+    except ValueError:
+        return None
+    return rel.with_suffix("").as_posix()
+
+
 def select_devices(spec: str | int) -> list:
     import jax
 
@@ -318,13 +329,14 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
         "machine": platform.node(),
         "platform": f"{platform.system()} {platform.machine()}",
         "cpu_count": os.cpu_count(),
-        "device": {
-            "platform": devices[0].platform,
-            "kind": devices[0].device_kind,
-            "count": len(devices),
-            "process_index": jax.process_index(),
-            "process_count": jax.process_count(),
-        },
+        "config": config_name(resolved.source, resolved.root),
+        # `device` names the hardware ("cpu", or the accelerator, e.g. "NVIDIA H200");
+        # `devices` is how many of them the run used.
+        "device": "cpu" if devices[0].platform == "cpu" else str(devices[0].device_kind),
+        "devices": len(devices),
+        "platform_name": devices[0].platform,
+        "process_index": jax.process_index(),
+        "process_count": jax.process_count(),
         "x64": bool(jax.config.jax_enable_x64),
         "resumed": bool(resume),
     }
@@ -338,7 +350,7 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
         metrics, nonfinite = _clean_metrics(metrics)
     except BaseException as err:
         meta.update(status="failed", error=f"{type(err).__name__}: {err}",
-                    wall_s=round(time.perf_counter() - t0, 3),
+                    wall_seconds=round(time.perf_counter() - t0, 3),
                     finished_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         if ctx.is_main:
             _files.write_json(out / "metrics.json", {"metrics": {}, "meta": meta})
@@ -346,11 +358,11 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
                 with open(out / "run.log", "a", encoding="utf-8") as f:
                     f.write(traceback.format_exc())
         raise
-    meta.update(status="completed", wall_s=round(time.perf_counter() - t0, 3),
+    meta.update(status="completed", wall_seconds=round(time.perf_counter() - t0, 3),
                 finished_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     if nonfinite:
         meta["nonfinite_metrics"] = nonfinite
     if ctx.is_main:
         _files.write_json(out / "metrics.json", {"metrics": metrics, "meta": meta})
-    ctx.log(f"done in {meta['wall_s']:.1f} s; metrics in {out / 'metrics.json'}")
+    ctx.log(f"done in {meta['wall_seconds']:.1f} s; metrics in {out / 'metrics.json'}")
     return metrics, ctx
