@@ -13,7 +13,6 @@ import argparse
 import json
 import platform
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -22,12 +21,9 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from experiments.ep.vowels import Config, build_runs, make_fns  # noqa: E402
+from kuramoto_jax.experiments.ep.vowels import Config, build_runs, make_fns  # noqa: E402
 from kuramoto_jax import ep  # noqa: E402
 
 

@@ -30,7 +30,6 @@ import os
 import pathlib
 import platform
 import socket
-import sys
 import time
 
 import numpy as np
@@ -142,7 +141,7 @@ def stage_train_ours(args):
     import jax
     import jax.numpy as jnp
 
-    from experiments.npe.common import draw_all, flow_config, train_config
+    from kuramoto_jax.experiments.npe.common import draw_all, flow_config, train_config
     from kuramoto_jax import npe
 
     run = _resolved(args.small, args.set)
@@ -444,8 +443,6 @@ def main(argv=None):
     bad = [p for p in args.peers if p not in PEERS]
     if bad:
         ap.error(f"--peers: unknown {bad}; expected a subset of {list(PEERS)}")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     {"simulate": stage_simulate, "train-ours": stage_train_ours, "train-peers": stage_train_peers,
      "evaluate": stage_evaluate}[args.stage](args)
 

@@ -17,17 +17,14 @@ import argparse
 import json
 import pathlib
 import platform
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from experiments.proportional import common as c  # noqa: E402
+from kuramoto_jax.experiments.proportional import common as c  # noqa: E402
 
 
 def main(argv=None):

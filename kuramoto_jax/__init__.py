@@ -29,7 +29,7 @@ from ._observables import (
 from ._solve import Solution, simulate
 from ._solvers import RK4, GridBrownianPath
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AbstractCoupling",

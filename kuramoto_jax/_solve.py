@@ -140,7 +140,8 @@ def simulate(
     Args:
         model: a `Kuramoto` model with N oscillators.
         theta0: (N,) initial phases.
-        t1, t0: end and start times (t1 > t0).
+        t1: end time (t1 > t0).
+        t0: start time.
         dt: step (fixed-step solvers) or initial step guess (adaptive; may be None).
         ts: (T,) save times in [t0, t1]; None saves only the state at t1 (T = 1).
             For 4th-order values with "rk4", put ts on the step grid.
@@ -150,7 +151,8 @@ def simulate(
         observe: callable θ (N,) ↦ pytree; when given, only these observables are
             saved (sol.theta is None), so long runs never store N×T phases.
         velocity0: (N,) initial θ̇ for the second-order model (default zeros).
-        rtol, atol: tolerances of the adaptive PID controller.
+        rtol: relative tolerance of the adaptive PID controller.
+        atol: absolute tolerance of the adaptive PID controller.
         max_steps: step budget (default: exact count for fixed steps, 100000 adaptive).
         adjoint: a diffrax adjoint (default RecursiveCheckpointAdjoint).
         stepsize_controller: overrides the default controller.

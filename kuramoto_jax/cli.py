@@ -1,8 +1,12 @@
 """The `kuramoto-jax` command (also `python -m kuramoto_jax`).
 
-    kuramoto-jax run CONFIG.yaml [--set key.path=value ...] [--out DIR] [--resume | --overwrite] [--quiet]
-    kuramoto-jax show CONFIG.yaml [--set ...] [--fields]
+    kuramoto-jax run CONFIG [--set key.path=value ...] [--out DIR] [--resume | --overwrite] [--quiet]
+    kuramoto-jax show CONFIG [--set ...] [--fields]
     kuramoto-jax list
+    kuramoto-jax --version
+
+CONFIG is a shipped config's name (`quickstart`, `kuranet/global_case1`: its path under
+the package's configs/ without `.yaml`) or a path to a YAML file anywhere.
 
 Exit codes: 0 success; 2 bad config or arguments (one line naming the key, no
 traceback); 1 failure during the run (with the message); 130 interrupted.
@@ -28,16 +32,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from kuramoto_jax import __version__
+
     p = _Parser(prog=PROG, description="Run kuramoto_jax studies from YAML configs.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", metavar="{run,show,list}", parser_class=_Parser)
     sub.required = True
 
     def config_args(sp):
-        sp.add_argument("config", help="YAML config file (top-level `study:` names the module under experiments/)")
+        sp.add_argument("config", help="a shipped config's name (e.g. quickstart, kuranet/global_case1; see "
+                                       "`list`) or a YAML file whose `study:` names a registered study")
         sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="override a config value (repeatable); parsed with the field's type")
 
-    r = sub.add_parser("run", help="run a study from a config file")
+    r = sub.add_parser("run", help="run a study from a config")
     config_args(r)
     r.add_argument("--out", help="run folder (default runs/<study>/<UTC timestamp>)")
     g = r.add_mutually_exclusive_group()
@@ -55,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     config_args(s)
     s.add_argument("--fields", action="store_true", help="also list every field with its type, bounds and help")
 
-    sub.add_parser("list", help="list the studies and the shipped configs")
+    sub.add_parser("list", help="list the registered studies and the shipped configs")
     return p
 
 
@@ -92,18 +100,20 @@ def _init_distributed(args) -> None:
 
 
 def _cmd_list() -> int:
-    from kuramoto_jax.run import find_repo_root, list_configs, list_studies
+    from kuramoto_jax.run import _registry
 
-    root = find_repo_root()
-    if root is None:
-        print("no experiments/ package found from the working directory or the installed package")
-        return 0
-    print(f"studies (in {root / 'experiments'}):")
-    for name, doc in list_studies(root):
-        print(f"  {name:<32} {doc}")
-    print(f"configs (in {root / 'configs'}):")
-    for path, study in list_configs(root):
-        print(f"  {path:<48} study: {study}")
+    studies, configs = _registry.studies(), _registry.configs()
+    if not studies and not configs:
+        print(f"{PROG}: no studies and no configs found: the package's kuramoto_jax.experiments and "
+              "kuramoto_jax.configs are missing from this installation (reinstall kuramoto-jax)", file=sys.stderr)
+        return 1
+    print("studies:")
+    for s in studies:
+        where = "" if s.provider == "kuramoto_jax" else f"  [{s.provider}]"
+        print(f"  {s.name:<32} {s.doc}{where}")
+    print("configs (kuramoto-jax run NAME):")
+    for c in configs:
+        print(f"  {c.name:<40} study: {c.study}")
     return 0
 
 
@@ -114,7 +124,7 @@ def _cmd_show(args) -> int:
     res = resolve(args.config, args.overrides)
     sys.stdout.write(res.to_yaml())
     if args.fields:
-        print(f"# fields of experiments.{res.study}.Config:")
+        print(f"# fields of {res.module.__name__}.Config:")
         for line in describe(res.module.Config):
             print(f"#   {line}")
     return 0
@@ -149,6 +159,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = _parser().parse_args(argv)
     from kuramoto_jax.run import ConfigError, RunError
+    from kuramoto_jax.run._study import AlreadyComplete
 
     try:
         if args.command == "list":
@@ -162,6 +173,14 @@ def main(argv=None) -> int:
     except RunError as err:
         print(f"{PROG}: run failed: {err}", file=sys.stderr)
         return 1
+    except AlreadyComplete as done:
+        print(f"{PROG}: {done}")
+        return 0
+    except BrokenPipeError:
+        # The reader went away (`kuramoto-jax list | head -1`): stop quietly. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

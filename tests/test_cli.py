@@ -7,7 +7,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -66,23 +65,35 @@ def run(config, ctx):
 '''
 
 
+def make_study_package(base: pathlib.Path) -> pathlib.Path:
+    """Lay out, under `base`, a package `toylab` as pip installs it: the study module, a config, and a
+    dist-info whose entry points register them (groups kuramoto_jax.studies and kuramoto_jax.configs).
+    Returns the config file."""
+    pkg = base / "toylab"
+    (pkg / "studies").mkdir(parents=True)
+    (pkg / "configs").mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "studies" / "__init__.py").write_text("")
+    (pkg / "configs" / "__init__.py").write_text("")
+    (pkg / "studies" / "toy.py").write_text(TOY)
+    (pkg / "configs" / "toy.yaml").write_text("study: toylab.toy\nseed: 1\nsteps: 24\n")
+    info = base / "toylab-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toylab\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[kuramoto_jax.studies]\ntoylab = toylab.studies\n\n[kuramoto_jax.configs]\ntoylab = toylab.configs\n")
+    return pkg / "configs" / "toy.yaml"
+
+
 @pytest.fixture
-def toy_repo(tmp_path):
-    """A second project root (experiments/ + configs/) to check that studies are found from the config's path."""
-    saved = {n: m for n, m in sys.modules.items() if n == "experiments" or n.startswith("experiments.")}
-    root = tmp_path / "proj"
-    (root / "experiments").mkdir(parents=True)
-    (root / "configs").mkdir()
-    (root / "experiments" / "__init__.py").write_text("")
-    (root / "experiments" / "toy.py").write_text(TOY)
-    (root / "configs" / "toy.yaml").write_text("study: toy\nseed: 1\nsteps: 24\n")
-    yield root
-    while str(root) in sys.path:
-        sys.path.remove(str(root))
-    # put this repository's experiments package back for the tests that run after this one
-    for name in [n for n in sys.modules if n == "experiments" or n.startswith("experiments.")]:
+def toy_config(tmp_path, monkeypatch):
+    """A study package of another distribution, registered through entry points (on sys.path)."""
+    site = tmp_path / "site"
+    cfg = make_study_package(site)
+    monkeypatch.syspath_prepend(str(site))
+    yield cfg
+    for name in [n for n in sys.modules if n == "toylab" or n.startswith("toylab.")]:
         del sys.modules[name]
-    sys.modules.update(saved)
 
 
 def cli(args, capsys):
@@ -110,14 +121,15 @@ def test_bad_set_exits_2_with_one_line_and_no_traceback(tmp_path):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["run", "no/such/file.yaml"], "does not exist"),
+        (["run", "no/such/file.yaml"], "config: got 'no/such/file.yaml'; no such file"),
+        (["run", "quickstart_smok"], "not the name of a shipped config; did you mean quickstart_smoke"),
         (["run", QUICK, "--set", "n=abc"], "config key `n`: got 'abc'; expected an integer"),
         (["run", QUICK, "--set", "n=2.5"], "config key `n`: got 2.5; expected an integer"),
         (["run", QUICK, "--set", "n=1"], "config key `n`: got 1; expected a number >= 10"),
         (["run", QUICK, "--set", "laws=[gaussian, cauchy]"], "config key `laws[1]`: got 'cauchy'"),
         (["run", QUICK, "--set", "devices=0"], "config key `devices`: got 0"),
         (["run", QUICK, "--set", "devices=64"], "config key `devices`: got 64; this machine has"),
-        (["run", QUICK, "--set", "study=nosuch"], "config key `study`: got 'nosuch'; no module experiments/nosuch.py"),
+        (["run", QUICK, "--set", "study=nosuch"], "config key `study`: got 'nosuch'; no registered study has that name"),
         (["run", QUICK, "--set", "k_max=-1"], "`k_max`"),
         (["run", QUICK, "--set", "burn_in=100"], "`burn_in` must be < t1"),
         (["run", QUICK, "--resume"], "--resume needs --out"),
@@ -143,23 +155,48 @@ def test_bad_arguments_exit_2(capsys):
     assert exc.value.code == 2 and "unrecognized arguments: --bogus" in err and len(err.strip().splitlines()) == 1
 
 
-def test_show_and_list(capsys, toy_repo, monkeypatch):
+def test_show_and_list(capsys, toy_config):
     code, out, _ = cli(["show", QUICK, "--set", "n=77", "--set", "laws=[lorentzian]", "--fields"], capsys)
     assert code == 0
     shown = yaml.safe_load(out)
     assert shown["study"] == "quickstart" and shown["n"] == 77 and shown["laws"] == ["lorentzian"]
     assert shown["devices"] == "all" and shown["dt"] == 0.2
     assert "#   n: an integer = 400 [>= 10]  # number of oscillators N" in out
+    by_name = cli(["show", "quickstart", "--set", "n=77", "--set", "laws=[lorentzian]"], capsys)[1]
+    assert yaml.safe_load(by_name) == shown  # a shipped config by name = the same file by path
     code, out, _ = cli(["list"], capsys)
-    assert code == 0 and "quickstart" in out and "configs/quickstart.yaml" in out
-    monkeypatch.chdir(toy_repo)
-    code, out, _ = cli(["list"], capsys)
-    assert "toy" in out and "configs/toy.yaml" in out and "study: toy" in out
+    lines = out.splitlines()
+    assert code == 0
+    shipped = sorted(p.relative_to(ROOT / "configs").with_suffix("").as_posix()
+                     for p in (ROOT / "configs").rglob("*.yaml"))
+    listed = [ln.split()[0] for ln in lines[lines.index("configs (kuramoto-jax run NAME):") + 1:]]
+    assert sorted(c for c in listed if not c.startswith("toylab/")) == shipped
+    # the registered package's study and config are listed beside the toolkit's own
+    assert any(ln.split()[0] == "toylab.toy" and ln.endswith("[toylab]") for ln in lines)
+    assert "toylab/toy" in listed
 
 
-def test_toy_run_folder_determinism_and_resume(toy_repo, tmp_path, capsys, monkeypatch):
-    cfg = toy_repo / "configs" / "toy.yaml"
-    monkeypatch.chdir(tmp_path)  # studies are found from the config's path, not the cwd
+def test_list_survives_a_closed_pipe():
+    # `kuramoto-jax list | head -1`: the first line, then a quiet exit (no BrokenPipeError traceback)
+    proc = subprocess.run(f"{sys.executable} -m kuramoto_jax list | head -1", shell=True, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.stdout == "studies:\n" and proc.stderr == ""
+
+
+def test_version(capsys):
+    import kuramoto_jax
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kuramoto-jax {kuramoto_jax.__version__}"
+    assert version("kuramoto-jax") == kuramoto_jax.__version__
+
+
+def test_toy_run_folder_determinism_and_resume(toy_config, tmp_path, capsys, monkeypatch):
+    cfg = "toylab/toy"  # a registered package's config, by name
+    monkeypatch.chdir(tmp_path)
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert cli(["run", cfg, "--out", a, "--quiet"], capsys)[0] == 0
     code, out, _ = cli(["run", cfg, "--out", b], capsys)
@@ -168,13 +205,13 @@ def test_toy_run_folder_determinism_and_resume(toy_repo, tmp_path, capsys, monke
     assert ma["metrics"] == mb["metrics"] and ma["metrics"]["steps"] == 24
     assert abs(ma["metrics"]["w"] - 3.0) < 1.0
     meta = ma["meta"]
-    assert meta["status"] == "completed" and meta["seed"] == 1 and meta["study"] == "toy"
+    assert meta["status"] == "completed" and meta["seed"] == 1 and meta["study"] == "toylab.toy"
     assert meta["versions"]["jax"] and meta["versions"]["diffrax"] and meta["device"] == "cpu" and meta["devices"] >= 1
     assert meta["command"][:2] == ["kuramoto-jax", "run"] and meta["wall_seconds"] >= 0
     files = sorted(p.name for p in a.iterdir())
     assert files == ["arrays.npz", "checkpoints", "config.yaml", "metrics.json", "run.log", "summary.txt"]
     assert yaml.safe_load((a / "config.yaml").read_text()) == {
-        "study": "toy", "devices": "all", "seed": 1, "steps": 24, "fail": False, "bad_metric": False,
+        "study": "toylab.toy", "devices": "all", "seed": 1, "steps": 24, "fail": False, "bad_metric": False,
         "optimizer": yaml.safe_load((a / "config.yaml").read_text())["optimizer"]}
     assert len(np.load(a / "arrays.npz")["loss"]) == 24
 
@@ -198,15 +235,46 @@ def test_toy_run_folder_determinism_and_resume(toy_repo, tmp_path, capsys, monke
     assert cli(["run", cfg, "--out", a, "--quiet", "--overwrite", "--set", "seed=2"], capsys)[0] == 0
     assert metrics_of(a)["meta"]["seed"] == 2
 
+    # --resume on a finished run does nothing; raising only `steps` extends it from its last checkpoint
+    before = (a / "metrics.json").read_text()
+    code, out, _ = cli(["run", cfg, "--out", a, "--resume", "--set", "seed=2"], capsys)
+    assert code == 0 and "already complete" in out and (a / "metrics.json").read_text() == before
+    code, _, err = cli(["run", cfg, "--out", a, "--quiet", "--resume", "--set", "seed=2", "--set", "steps=3e1"],
+                       capsys)
+    assert code == 0, err
+    extended = metrics_of(a)
+    assert extended["metrics"]["steps"] == 30 and yaml.safe_load((a / "config.yaml").read_text())["steps"] == 30
+    assert "at step 24/30" in (a / "run.log").read_text()
+    code, _, err = cli(["run", cfg, "--out", a, "--quiet", "--resume", "--set", "seed=2", "--set", "steps=10"],
+                       capsys)
+    assert code == 2 and "`steps`" in err  # fewer steps than done is not an extension
 
-def test_failures_during_the_run_exit_1(toy_repo, tmp_path, capsys):
-    cfg = toy_repo / "configs" / "toy.yaml"
+    # run-folder files are readable by group and others, as files written normally
+    for name in ("config.yaml", "metrics.json", "arrays.npz", "summary.txt", "run.log"):
+        assert (a / name).stat().st_mode & 0o044 == 0o044, name
+
+
+def test_failures_during_the_run_exit_1(toy_config, tmp_path, capsys):
+    cfg = toy_config  # a registered package's config, by path
     code, _, err = cli(["run", cfg, "--out", tmp_path / "f", "--set", "fail=true"], capsys)
     assert code == 1 and "RuntimeError: the toy study failed on purpose" in err
     meta = metrics_of(tmp_path / "f")["meta"]
     assert meta["status"] == "failed" and "failed on purpose" in meta["error"]
     code, _, err = cli(["run", cfg, "--out", tmp_path / "g", "--set", "bad_metric=true", "--quiet"], capsys)
     assert code == 1 and "metric 'w'" in err and "Traceback" not in err
+
+
+def test_an_interrupted_run_is_recorded_as_interrupted(toy_config, tmp_path, capsys, monkeypatch):
+    import kuramoto_jax.run._train as train_module
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_train_step", interrupt)
+    code, _, err = cli(["run", toy_config, "--out", tmp_path / "i", "--quiet"], capsys)
+    meta = metrics_of(tmp_path / "i")["meta"]
+    assert code == 130 and "interrupted" in err
+    assert meta["status"] == "interrupted" and "error" not in meta
 
 
 def test_quickstart_tiny_run(tmp_path, capsys):

@@ -180,7 +180,7 @@ def test_per_seed_optimizer_is_independent_trainings_with_own_clipping():
     import optax
 
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-    from experiments.kuranet.common import per_seed_optimizer
+    from kuramoto_jax.experiments.kuranet.common import per_seed_optimizer
 
     base = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(0.1))
     p = {"a": jnp.array([[1.0, 2.0], [3.0, -1.0]]), "b": jnp.array([0.5, -2.0])}  # 2 seeds

@@ -6,9 +6,7 @@ is cached per integration setting and jitted per shape).
 
 import json
 import pathlib
-import sys
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -18,11 +16,8 @@ from kuramoto_jax import schemes
 from kuramoto_jax.run import execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the studies live in the repository's experiments/ package
-    sys.path.insert(0, str(ROOT))
-
-from experiments.proportional import common as c
-from experiments.proportional import hysteresis, size
+from kuramoto_jax.experiments.proportional import common as c
+from kuramoto_jax.experiments.proportional import hysteresis, size
 
 CONFIGS = ROOT / "configs" / "proportional"
 TINY = ["integration.t1=2", "integration.dt=0.25", "integration.save_every=0.5", "k_grid.num=4"]

@@ -217,7 +217,7 @@ def test_reservoirpy_esn_matches_the_in_package_update_rule():
     root = pathlib.Path(__file__).resolve().parents[1]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from experiments.reservoir.benchmarks import _esn_states, _rpy_fit
+    from kuramoto_jax.experiments.reservoir.benchmarks import _esn_states, _rpy_fit
     from reservoirpy import mat_gen
     from reservoirpy.nodes import Reservoir
 

@@ -40,7 +40,7 @@ INITS = ["random", "spectral"]
 @dataclass
 class Config:
     seed: int = field(default=0, metadata={"help": "base seed; run s uses fold_in(seed, s) and split seed s"})
-    data_path: str = field(default="", metadata={"help": "Hillenbrand CSV; empty: $KURAMOTO_JAX_DATA or ../shared/data"})
+    data_path: str = field(default="", metadata={"help": "Hillenbrand vowels CSV; empty: $KURAMOTO_JAX_DATA"})
     vowels: list[str] = field(default_factory=lambda: ["a", "i"], metadata={
         "choices": ["a", "e", "i", "o", "u"], "help": "the two vowels to separate"})
     n_seeds: int = field(default=100, metadata={"ge": 1, "help": "independent seeds per (mode, init)"})
@@ -115,6 +115,11 @@ def welch(a, b):
     if len(a) < 2 or len(b) < 2:
         return float("nan")
     return float(ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def check_config(config: Config) -> None:
+    """The vowel data must be readable before the run starts (exit 2 naming `data_path`)."""
+    resolve_data_path(config.data_path)
 
 
 def run(config: Config, ctx) -> dict[str, float]:

@@ -249,7 +249,7 @@ def _run_one(c, ctx, k, prefix):
     per_seed = {who + name.format("data"): np.asarray(jnp.mean(res[who + key], 1))
                 for who in whos for key, name in kinds.items()}
     per_seed["val_L"] = val
-    metrics = {prefix + "train_time_s": train_time, prefix + "time_per_step_s": train_time / max(c.steps, 1),
+    metrics = {prefix + "train_time_s": train_time, prefix + "time_per_step_s": train_time / max(result.steps_run, 1),
                prefix + "best_step": float(result.best_step), prefix + "best_seed": float(c.seed + best),
                prefix + "final_train_loss": float(np.mean(hist[-50:])) if c.steps else float("nan")}
     ctx.save_arrays(**{prefix + "data_final": np.asarray(res["final"][best, 0]),

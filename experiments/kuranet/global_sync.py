@@ -224,7 +224,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                "best_step": float(best_steps[b]),
                "V_data_std_over_graphs": float(jnp.std(V_tr[b])),
                "final_train_loss": float(np.mean(train_V[b, -50:])) if c.steps else float("nan"),
-               "train_time_s": train_time, "time_per_step_s": train_time / max(c.steps, 1),
+               "train_time_s": train_time, "time_per_step_s": train_time / max(result.steps_run, 1),
                "eval_data_s": t_data, "skipped_steps_total": float(np.sum(skipped))}
     if c.case in ("I", "II") and c.steps >= 3:
         r2 = [r_squared(train_C[i], train_V[i]) for i in range(S)]

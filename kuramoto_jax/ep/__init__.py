@@ -41,7 +41,7 @@ __all__ = [
     "solve",
     "vector_field",
 ]
-from ._data import default_data_path, load_vowels
+from ._data import DATA_ENV, DATA_FILE, default_data_path, load_vowels
 from ._networks import (Network, all_to_all, encode_frequencies, encode_phases, laplacian, layered, random_graph,
                         signed_layered, spectral_seed)
 from ._batched import ENCODINGS, ESTIMATORS, Encoding, NetParams, ep_batch, ep_sample, free_equilibrium, nearest_class, predict
@@ -50,7 +50,7 @@ from ._training import EPHyper, Layout, Masks, Params, accuracies, ep_step, eval
 
 __all__ += [
     "EPHyper", "Layout", "Masks", "Network", "Params", "READOUTS", "accuracies", "all_to_all", "class_targets",
-    "default_data_path", "encode_frequencies", "ep_step", "evaluate", "laplacian", "layered", "load_vowels",
+    "DATA_ENV", "DATA_FILE", "default_data_path", "encode_frequencies", "ep_step", "evaluate", "laplacian", "layered", "load_vowels",
     "random_graph", "readout_cos", "readout_nearest", "spectral_seed", "train_epoch",
     "ENCODINGS", "ESTIMATORS", "Encoding", "NetParams", "encode_phases", "ep_batch", "ep_sample", "free_equilibrium",
     "nearest_class", "newton", "predict", "signed_layered",

@@ -28,10 +28,14 @@ from ._equilibrium import local_field_sweeps, newton
 from ._gradients import ep_estimate, field_estimate
 
 ENCODINGS = ("phase", "frequency")
+"""Input encodings of `Encoding`: clamped input phases, or input frequencies ω_in."""
 ESTIMATORS = ("ep", "centered")
+"""Gradient estimators of `ep_batch`: one-sided (β) or centred (±β) equilibrium propagation."""
 
 
 class NetParams(NamedTuple):
+    """Trainable parameters of a batched EP network: ω (N,), symmetric K (N, N), fields b (N,)."""
+
     omega: jax.Array  # (N,) natural frequencies (inputs' entries unused)
     K: jax.Array  # (N, N) symmetric couplings, zero off the edges
     field: jax.Array  # (N,) b_i of b_i sin θ_i (unused with frequency encoding)

@@ -14,14 +14,20 @@ from pathlib import Path
 import numpy as np
 
 
-def default_data_path() -> Path:
-    """$KURAMOTO_JAX_DATA, else ../shared/data/hillenbrand_vowels.csv next to the repository."""
-    env = os.environ.get("KURAMOTO_JAX_DATA")
-    if env:
-        p = Path(env)
-        return p / "hillenbrand_vowels.csv" if p.is_dir() else p
-    root = Path(__file__).resolve().parents[2]
-    return root.parent / "shared" / "data" / "hillenbrand_vowels.csv"
+DATA_ENV = "KURAMOTO_JAX_DATA"
+"""Environment variable naming the vowel CSV (or a folder holding it) when a config leaves `data_path` empty."""
+DATA_FILE = "hillenbrand_vowels.csv"
+"""The vowel CSV's file name inside a folder named by `DATA_ENV`."""
+
+
+def default_data_path() -> Path | None:
+    """The vowel CSV named by $KURAMOTO_JAX_DATA (the file, or a folder holding
+    hillenbrand_vowels.csv); None when the variable is not set."""
+    env = os.environ.get(DATA_ENV)
+    if not env:
+        return None
+    p = Path(env).expanduser()
+    return p / DATA_FILE if p.is_dir() else p
 
 
 def load_vowels(path, vowels=("a", "i"), *, split: float = 0.8, seed: int = 0):

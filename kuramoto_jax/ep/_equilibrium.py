@@ -175,7 +175,9 @@ def solve(
         theta0: (N,) initial guess (warm start); zeros when None. With `clamped`, its
             entries at the clamped oscillators are their fixed phases.
         pinned: index p with θ_p = 0 (static); ignored when `clamped` is given.
-        beta, target, output_mask: nudge −β m_i (θ_i − y_i); target/mask (N,).
+        beta: nudging strength β of the term −β m_i (θ_i − y_i).
+        target: y (N,), the target phases of the nudge.
+        output_mask: m (N,), 1 at the nudged (output) oscillators.
         field: b (N,) or scalar in the term b_i sin θ_i, or None.
         clamped: static tuple of oscillators held at their theta0 phases (removed
             from the unknowns), or None for pinned mode.

@@ -39,6 +39,7 @@ from . import _checks as c
 from ._equilibrium import solve
 
 METHODS = ("ep", "centered", "implicit", "autodiff")
+"""Gradient methods of `gradients`: one-sided EP, centred EP (±β), implicit differentiation, autodiff through relaxation."""
 
 
 def output_mask_and_target(n, outputs, target, dtype):
@@ -141,7 +142,8 @@ def gradients(
         pinned: oscillator held at θ = 0.
         theta0: (N,) warm start for the free equilibrium.
         field: b, scalar or (N,), of the term b_i sin θ_i (needs `clamped`).
-        clamped, clamped_phases: clamped-phase input encoding (see `equilibrium`).
+        clamped: clamped-phase input encoding: the oscillators held fixed (see `equilibrium`).
+        clamped_phases: their phases (see `equilibrium`).
         return_field: also return g_b (N,) = ∂L/∂b_i (needs `field`).
 
     Returns:
@@ -152,8 +154,8 @@ def gradients(
         g_b (N,), only with return_field=True.
 
     Raises:
-        ValueError / TypeError on bad input; RuntimeError if an equilibrium (free
-        or nudged) does not converge or is unstable.
+        ValueError: on bad input (TypeError for a wrong type).
+        RuntimeError: if an equilibrium (free or nudged) does not converge or is unstable.
     """
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")

@@ -18,6 +18,8 @@ import numpy as np
 
 
 class Network(NamedTuple):
+    """A small EP network: couplings K (N, N), frequencies ω (N,), and the input, hidden and output indices."""
+
     K: jax.Array  # (N, N) symmetric couplings
     omega: jax.Array  # (N,) natural frequencies (inputs overwritten per sample)
     inputs: tuple  # input oscillator indices (the first one is pinned)

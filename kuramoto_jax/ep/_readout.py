@@ -17,6 +17,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 READOUTS = ("cos", "nearest", "calibrated")
+"""Read-outs from output phases to classes: cosine to targets, nearest target phase, calibrated thresholds."""
 
 
 def class_targets(n_classes: int, margin: float = 0.2):

@@ -28,6 +28,8 @@ from ._readout import class_targets, readout_cos, readout_nearest
 
 
 class EPHyper(NamedTuple):
+    """Hyper-parameters of vowel-style EP training: β, learning rates, gradient clip, parameter box, encoding, margin."""
+
     beta: float = 0.1
     lr_omega: float = 1e-3
     lr_K: float = 1e-3
@@ -42,16 +44,22 @@ class EPHyper(NamedTuple):
 
 
 class Params(NamedTuple):
+    """Trainable parameters: ω (N,) and K (N, N)."""
+
     omega: jax.Array  # (N,)
     K: jax.Array  # (N, N)
 
 
 class Masks(NamedTuple):
+    """Which parameters learn: ω mask (N,) and symmetric K mask (N, N), 1 where learnable."""
+
     omega: jax.Array  # (N,) 1 where ω is learnable
     K: jax.Array  # (N, N) symmetric, 1 on learnable edges
 
 
 class Layout(NamedTuple):
+    """Input and output oscillator indices and the pinned oscillator of the reduced system."""
+
     inputs: tuple
     outputs: tuple
     pinned: int = 0

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 NORMALISATIONS = ("global", "clusters", "clusters_centred", "clusters_graph_centred", "none")
+"""How pair logits become couplings K (n, n): see `normalise`."""
 CENTRINGS = ("none", "row", "graph")
 
 
@@ -162,6 +163,14 @@ def normalise_clusters(logits, eps: float = 1e-12, centring: str = "none"):
 
 
 def normalise(logits, kind: str):
+    """Couplings K (n, n) from pair logits L (n, n).
+
+    Args:
+        logits: L (n, n) from the pair network.
+        kind: "global" (`normalise_global`), "clusters" (`normalise_clusters`), "clusters_centred" and
+            "clusters_graph_centred" (the same after removing the mean logit of each row or of the graph),
+            or "none" (K = L).
+    """
     if kind == "global":
         return normalise_global(logits)
     if kind == "clusters":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 DATASETS = ("moons", "circles", "spirals", "gmm")
+"""The cluster-synchrony datasets of the paper's Table II (point clouds in 2-D with labels)."""
 
 
 def _rng(seed):
@@ -22,6 +23,7 @@ def _rng(seed):
 
 
 def moons(n: int, seed: int = 0, noise: float = 0.05):
+    """Two interleaved half circles (scikit-learn's make_moons): x (n, 2) float32, y (n,) int32 labels."""
     from sklearn.datasets import make_moons
 
     x, y = make_moons(n, noise=noise, random_state=int(seed) % 2**31)
@@ -29,6 +31,7 @@ def moons(n: int, seed: int = 0, noise: float = 0.05):
 
 
 def circles(n: int, seed: int = 0, noise: float = 0.05, factor: float = 0.5):
+    """Two concentric circles of radii 2 and 2·factor (make_circles scaled by 2): x (n, 2), y (n,)."""
     from sklearn.datasets import make_circles
 
     x, y = make_circles(n, noise=noise, factor=factor, random_state=int(seed) % 2**31)

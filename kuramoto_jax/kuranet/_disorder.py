@@ -20,10 +20,12 @@ import jax.numpy as jnp
 import numpy as np
 
 CASES = ("I", "II", "III")
+"""The paper's disorder cases: I (frequencies ω), II (ω and fields b), III (ω and delays τ)."""
 
 NB_TOTAL_COUNT = 15.0
 NB_PROBS = 0.5
 MAX_DELAY_STEPS = 40
+"""Largest delay, in Euler steps, drawn in case III (the delay buffer's length)."""
 
 
 class Disorder(NamedTuple):
@@ -49,6 +51,7 @@ def _check_case(case):
 
 
 def feature_names(case: str) -> tuple[str, ...]:
+    """Names of the per-oscillator features of a disorder case: ("omega",), ("omega", "b") or ("omega", "tau")."""
     _check_case(case)
     return {"I": ("omega",), "II": ("omega", "b"), "III": ("omega", "tau")}[case]
 

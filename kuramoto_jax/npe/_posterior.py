@@ -26,6 +26,7 @@ def simulator_spec(simulator: NetworkSimulator, kind: str, **kwargs) -> dict:
 
 
 def simulator_from_spec(spec: dict) -> NetworkSimulator:
+    """The simulator described by a saved spec (`simulator_spec`): "simple" or "three_node"."""
     protocol = ObservationProtocol(**spec["protocol"])
     if spec["kind"] == "simple":
         return simple_network(n=spec["n"], sigma=spec["sigma"], k_max=spec["k_max"], protocol=protocol)

@@ -100,11 +100,13 @@ class NetworkSimulator:
     Args:
         n: number of oscillators N.
         coupling_fn: params (P,) ↦ a `kuramoto_jax` coupling (MeanField, Dense, Sparse).
-        low, high: (P,) bounds of the uniform prior on params.
+        low: (P,) lower bounds of the uniform prior on params.
+        high: (P,) upper bounds of the uniform prior on params.
         protocol: the `ObservationProtocol`.
         omega: fixed natural frequencies (N,), or None to redraw ω ~ N(omega_loc, omega_scale²)
             in every simulation.
-        omega_scale, omega_loc: σ and mean of the redrawn frequencies.
+        omega_scale: σ of the redrawn frequencies.
+        omega_loc: mean of the redrawn frequencies.
         param_names: names of the P parameters.
         structure: "mean_field" or "dense" — which drift regression the summaries use
             (see `summaries.drift_least_squares`); "none" disables it.
@@ -213,6 +215,7 @@ def simple_network(
 
 
 THREE_NODE_EDGES = ((0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1))
+"""The six directed couplings (i, j) of the paper's three-node network, in parameter order k_ij."""
 
 
 def three_node_coupling(params):

@@ -25,6 +25,7 @@ import numpy as np
 import kuramoto_jax as kj
 
 INPUT_TERMS = ("additive", "sin", "cos", "-sin", "-cos")
+"""Input terms r(θ_i) of ε u(t) r(θ_i): additive (r = 1) or a phase response."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -165,4 +166,5 @@ def drive_reservoir(
 drive_reservoir_jit = jax.jit(
     drive_reservoir, static_argnames=("dt", "features", "skip", "stride", "input_term", "solver")
 )
+"""`drive_reservoir` under `jax.jit` (compiled once per shapes and static settings)."""
 drive_reservoir_jit.__doc__ = "`drive_reservoir` under `jax.jit` (compiled once per shapes and static settings)."

@@ -1,8 +1,10 @@
 """Config-driven runs of studies: typed YAML configs, run folders, training with exact resume.
 
-A study is a module under `experiments/` defining a dataclass `Config` and
-`run(config, ctx) -> dict[str, float]`; `kuramoto-jax run configs/<name>.yaml`
-validates the YAML against `Config`, creates the run folder and calls `run`.
+A study is a registered module (the toolkit's own: `kuramoto_jax.experiments.*`; other
+packages' through the entry-point group `kuramoto_jax.studies`) defining a dataclass
+`Config` and `run(config, ctx) -> dict[str, float]`; `kuramoto-jax run NAME` (a shipped
+config's name such as `kuranet/global_case1`, or a YAML file) validates the config against
+`Config`, creates the run folder and calls `run`.
 
     from kuramoto_jax.run import train, OptimizerConfig, make_optimizer, RunContext
 """
@@ -10,7 +12,8 @@ validates the YAML against `Config`, creates the run folder and calls `run`.
 from ._config import ConfigError, from_dict, to_dict
 from ._context import RunContext
 from ._optim import OptimizerConfig, make_optimizer, make_schedule
-from ._study import RunError, execute, find_repo_root, list_configs, list_studies, resolve
+from ._registry import ConfigInfo, StudyInfo, configs, find_config, import_study, studies
+from ._study import RunError, execute, resolve
 from ._train import TrainingError, TrainResult, load_checkpoint, save_checkpoint, train
 
 __all__ = [
@@ -21,10 +24,13 @@ __all__ = [
     "TrainResult",
     "TrainingError",
     "execute",
-    "find_repo_root",
+    "ConfigInfo",
+    "StudyInfo",
+    "configs",
+    "find_config",
+    "import_study",
+    "studies",
     "from_dict",
-    "list_configs",
-    "list_studies",
     "load_checkpoint",
     "make_optimizer",
     "make_schedule",

@@ -190,8 +190,16 @@ def _coerce(value: Any, tp: Any, path: str, meta: Mapping) -> Any:
             bad()
         return _check_meta(value, path, meta)
     if tp is int:
+        if isinstance(value, str):
+            # `steps=1e3`: PyYAML reads it as text; accept any number that is exactly an integer.
+            try:
+                value = float(value)
+            except ValueError:
+                bad()
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            bad()
+            bad(" (a whole number)" if isinstance(value, float) else "")
         return _check_meta(int(value), path, meta)
     if tp is float:
         if isinstance(value, bool):
@@ -385,31 +393,55 @@ def resolve_study_name(value: Any) -> str:
     return value
 
 
-def describe(cls, indent: str = "") -> list[str]:
-    """Lines documenting the fields of a config dataclass (type, default, bounds, help)."""
-    lines = []
+@dataclasses.dataclass(frozen=True)
+class FieldRow:
+    """One config key, documented: dotted path, type, default, allowed values and help."""
+
+    path: str
+    type: str
+    default: str
+    allowed: str
+    help: str
+    section: bool
+
+
+def field_rows(cls, prefix: str = "") -> list[FieldRow]:
+    """Every key of a config dataclass, nested sections expanded (for `show --fields` and the docs)."""
+    rows = []
     hints = _hints(cls)
     for name, f in fields_of(cls).items():
         tp = hints[name]
+        sub = _strip_optional(tp)
+        section = dataclasses.is_dataclass(sub)
         if f.default is not dataclasses.MISSING:
             default = repr(f.default)
         elif f.default_factory is not dataclasses.MISSING:
-            default = "" if dataclasses.is_dataclass(_strip_optional(tp)) else repr(f.default_factory())
+            default = "" if section else repr(f.default_factory())
         else:
             default = "(required)"
         bounds = [f"{sym} {f.metadata[k]}" for k, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
                   if k in f.metadata]
         if "choices" in f.metadata:
             bounds.append("in " + "/".join(map(str, f.metadata["choices"])))
-        text = f"{indent}{name}: {type_name(tp) if not dataclasses.is_dataclass(tp) else 'section'}"
-        if default:
-            text += f" = {default}"
-        if bounds:
-            text += f" [{', '.join(bounds)}]"
-        if f.metadata.get("help"):
-            text += f"  # {f.metadata['help']}"
+        path = f"{prefix}{name}"
+        rows.append(FieldRow(path, "section" if section else type_name(tp), default, ", ".join(bounds),
+                             str(f.metadata.get("help", "")), section))
+        if section:
+            rows.extend(field_rows(sub, path + "."))
+    return rows
+
+
+def describe(cls, indent: str = "") -> list[str]:
+    """Lines documenting the fields of a config dataclass (type, default, bounds, help)."""
+    lines = []
+    for row in field_rows(cls):
+        depth = row.path.count(".")
+        text = f"{indent}{'  ' * depth}{row.path.rsplit('.', 1)[-1]}: {row.type}"
+        if row.default:
+            text += f" = {row.default}"
+        if row.allowed:
+            text += f" [{row.allowed}]"
+        if row.help:
+            text += f"  # {row.help}"
         lines.append(text)
-        sub = _strip_optional(tp)
-        if dataclasses.is_dataclass(sub):
-            lines.extend(describe(sub, indent + "  "))
     return lines

@@ -17,12 +17,26 @@ from typing import Any, Callable
 import numpy as np
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once: os.umask can only be read by setting it
+
+
 def atomic_write(path, write: Callable[[Any], None], mode: str = "wb") -> pathlib.Path:
-    """Call `write(fileobj)` on a temporary file next to `path`, fsync it, then rename it to `path`."""
+    """Call `write(fileobj)` on a temporary file next to `path`, fsync it, then rename it to `path`.
+
+    The file gets the permissions of a file opened normally (0666 less the umask), not the
+    owner-only 0600 of the temporary file.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, mode) as f:
             write(f)
             f.flush()

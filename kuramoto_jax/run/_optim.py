@@ -24,6 +24,11 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential", "linear")
 
 @dataclass
 class OptimizerConfig:
+    """The optimiser section of a training config: optax optimiser, learning-rate schedule, clipping.
+
+    Built into an optax transformation by `make_optimizer(config, num_steps)`.
+    """
+
     name: str = field(default="adam", metadata={"choices": list(OPTIMIZERS), "help": "optax optimiser"})
     learning_rate: float = field(default=1e-3, metadata={"gt": 0, "help": "peak learning rate"})
     schedule: str = field(default="constant", metadata={"choices": list(SCHEDULES),
@@ -42,6 +47,11 @@ class OptimizerConfig:
 
 
 def make_schedule(cfg: OptimizerConfig, num_steps: int | None = None) -> optax.Schedule | float:
+    """The learning rate of `cfg` as a float (constant) or an optax schedule over `num_steps` steps.
+
+    Raises:
+        ValueError: if a decaying schedule has neither `decay_steps` nor `num_steps`.
+    """
     lr = cfg.learning_rate
     if cfg.schedule == "constant":
         return lr

@@ -1,19 +1,18 @@
-"""Finding, loading and running studies: modules of the `experiments` package.
+"""Resolving and running studies: config file or name → validated config → run folder.
 
-A study `experiments/<name>.py` (or `experiments/<app>/<name>.py`) defines a
-dataclass `Config` and `run(config, ctx) -> dict[str, float]`. The `experiments`
-package lives at the repository root next to `configs/`; the root is found by
-walking up from the config file (then from the working directory, then from the
-installed package) to a folder holding `experiments/__init__.py`.
+A study is a registered module (see `_registry`: the toolkit's own are the modules
+of `kuramoto_jax.experiments`) defining a dataclass `Config` and
+`run(config, ctx) -> dict[str, float]`. A study may also define
+`check_config(config)`, called while the config is resolved (before any run folder
+is made), to reject a config for reasons the types cannot express (a missing data
+file), raising `ConfigError` naming the key.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import datetime as _dt
-import importlib
-import importlib.util
+import json
 import math
 import os
 import pathlib
@@ -27,126 +26,13 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
-from . import _config, _files
+from . import _config, _files, _registry
 from ._config import ConfigError
 from ._context import RunContext
 
 
 class RunError(RuntimeError):
     """An expected failure during a run (non-finite loss, ...): reported as one message, exit code 1."""
-
-
-def _package_root() -> pathlib.Path:
-    return pathlib.Path(__file__).resolve().parents[2]
-
-
-def find_repo_root(*starts) -> pathlib.Path | None:
-    """First folder, walking up from each start in turn, that holds experiments/__init__.py."""
-    for start in [*starts, pathlib.Path.cwd(), _package_root()]:
-        if start is None:
-            continue
-        p = pathlib.Path(start).resolve()
-        if p.is_file():
-            p = p.parent
-        for cand in (p, *p.parents):
-            if (cand / "experiments" / "__init__.py").is_file():
-                return cand
-    return None
-
-
-def _ensure_on_path(root: pathlib.Path) -> None:
-    s = str(root)
-    # First on sys.path: another project's experiments/ seen earlier in this process must not win.
-    while s in sys.path:
-        sys.path.remove(s)
-    sys.path.insert(0, s)
-    # A different `experiments` package imported earlier (another checkout) must not shadow this one.
-    mod = sys.modules.get("experiments")
-    if mod is not None:
-        paths = [pathlib.Path(p).resolve() for p in getattr(mod, "__path__", [])]
-        if (root / "experiments").resolve() not in paths:
-            for name in [n for n in sys.modules if n == "experiments" or n.startswith("experiments.")]:
-                del sys.modules[name]
-
-
-def _defines_study(path: pathlib.Path) -> tuple[bool, str]:
-    """(defines Config and run at top level, first docstring line), read from the source without importing."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError, OSError):
-        return False, ""
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.ImportFrom):
-            names.update(a.asname or a.name for a in node.names)
-    doc = (ast.get_docstring(tree) or "").strip().splitlines()
-    return {"Config", "run"} <= names, (doc[0] if doc else "")
-
-
-def list_studies(root: pathlib.Path) -> list[tuple[str, str]]:
-    """[(dotted study name, first docstring line)] for every study under root/experiments."""
-    base = root / "experiments"
-    out = []
-    for path in sorted(base.rglob("*.py")):
-        rel = path.relative_to(base)
-        if any(part.startswith((".", "_")) and part != "__init__.py" for part in rel.parts):
-            continue
-        if any(not (part.removesuffix(".py")).isidentifier() for part in rel.parts):
-            continue
-        parts = list(rel.with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-            if not parts:
-                continue
-        ok, doc = _defines_study(path)
-        if ok:
-            out.append((".".join(parts), doc))
-    return out
-
-
-def list_configs(root: pathlib.Path) -> list[tuple[str, str]]:
-    """[(config path relative to root, its study)] for every YAML file under root/configs."""
-    out = []
-    base = root / "configs"
-    if not base.is_dir():
-        return out
-    for path in sorted([*base.rglob("*.yaml"), *base.rglob("*.yml")]):
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-            study = str(data.get("study", "?")) if isinstance(data, dict) else "?"
-        except yaml.YAMLError:
-            study = "(invalid YAML)"
-        out.append((str(path.relative_to(root)), study))
-    return out
-
-
-def import_study(name: str, root: pathlib.Path | None):
-    """Import experiments.<name> and check it defines a dataclass Config and run()."""
-    if root is None:
-        raise ConfigError(
-            f"config key `study`: got {name!r}, but no experiments/ package was found above the config file, "
-            "the working directory or the installed package"
-        )
-    _ensure_on_path(root)
-    modname = f"experiments.{name}"
-    try:
-        spec = importlib.util.find_spec(modname)
-    except ModuleNotFoundError:
-        spec = None
-    if spec is None:
-        known = ", ".join(s for s, _ in list_studies(root)) or "(none)"
-        raise ConfigError(f"config key `study`: got {name!r}; no module experiments/{name.replace('.', '/')}.py "
-                          f"under {root}; available studies: {known}")
-    module = importlib.import_module(modname)
-    cfg = getattr(module, "Config", None)
-    if cfg is None or not dataclasses.is_dataclass(cfg) or not callable(getattr(module, "run", None)):
-        raise ConfigError(f"config key `study`: got {name!r}; experiments.{name} must define a dataclass "
-                          "`Config` and a function `run(config, ctx)`")
-    return module
 
 
 @dataclasses.dataclass
@@ -157,8 +43,12 @@ class ResolvedRun:
     module: Any
     config: Any
     devices: str | int
-    root: pathlib.Path | None
     source: pathlib.Path | None
+
+    @property
+    def config_name(self) -> str | None:
+        """The shipped config's name (e.g. `kuranet/global_case1`), or None for another file."""
+        return _registry.config_name(self.source)
 
     def to_dict(self) -> dict:
         return {"study": self.study, "devices": self.devices, **_config.to_dict(self.config)}
@@ -167,15 +57,15 @@ class ResolvedRun:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
 
-def resolve(config_path=None, overrides: Sequence[str] = (), *, data: dict | None = None) -> ResolvedRun:
-    """Read a config file (or a mapping), apply `--set` overrides, import the study, validate.
+def resolve(config=None, overrides: Sequence[str] = (), *, data: dict | None = None) -> ResolvedRun:
+    """Read a config (a YAML file or a shipped config's name), apply `--set` overrides, validate.
 
     Raises ConfigError (one line, naming the key path) on any problem.
     """
     parsed = _config.parse_overrides(overrides)
     source = None
     if data is None:
-        source = pathlib.Path(config_path)
+        source = _registry.find_config(config)
         data = _config.read_yaml(source)
     else:
         data = dict(data)
@@ -185,26 +75,18 @@ def resolve(config_path=None, overrides: Sequence[str] = (), *, data: dict | Non
             data["study"] = raw
     if "study" not in data:
         where = f"config file {str(source)!r}" if source else "config"
-        raise ConfigError(f"{where}: missing the top-level key `study` (the module under experiments/ to run)")
+        raise ConfigError(f"{where}: missing the top-level key `study` (the registered study to run; "
+                          "see `kuramoto-jax list`)")
     study = _config.resolve_study_name(data["study"])
-    root = find_repo_root(source)
-    module = import_study(study, root)
+    module = _registry.import_study(study)
     data = _config.apply_overrides(data, module.Config, [(p, r) for p, r in parsed if p != ["study"]])
     devices = _config.resolve_devices(data.pop("devices", "all"))
     data.pop("study")
     config = _config.from_dict(module.Config, data)
-    return ResolvedRun(study=study, module=module, config=config, devices=devices, root=root, source=source)
-
-
-def config_name(source: pathlib.Path | None, root: pathlib.Path | None) -> str | None:
-    """The shipped config's name (its path under configs/ without .yaml), or None for another file."""
-    if source is None or root is None:
-        return None
-    try:
-        rel = pathlib.Path(source).resolve().relative_to((root / "configs").resolve())
-    except ValueError:
-        return None
-    return rel.with_suffix("").as_posix()
+    check = getattr(module, "check_config", None)
+    if callable(check):
+        check(config)
+    return ResolvedRun(study=study, module=module, config=config, devices=devices, source=source)
 
 
 def select_devices(spec: str | int) -> list:
@@ -231,13 +113,15 @@ def _versions() -> dict:
     return out
 
 
-def _git_commit(root: pathlib.Path | None) -> str | None:
-    if root is None or not (root / ".git").exists():
+def _git_commit() -> str | None:
+    """The commit of the checkout the package runs from (an editable install), else None."""
+    checkout = pathlib.Path(__file__).resolve().parents[2]
+    if not (checkout / ".git").exists() or not (checkout / "pyproject.toml").is_file():
         return None
     try:
         import subprocess
 
-        res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+        res = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5)
         return res.stdout.strip() or None
     except Exception:
@@ -281,16 +165,53 @@ RUN_FILES = ("config.yaml", "metrics.json", "arrays.npz", "summary.txt", "run.lo
 RUN_DIRS = ("figures", "checkpoints")
 
 
+class AlreadyComplete(Exception):
+    """`--resume` on a run that finished with the same config: there is nothing to do."""
+
+
+def _leaf_differences(old, new, path=()) -> list[tuple[str, ...]]:
+    """Key paths at which two resolved configs (nested mappings) differ."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in dict.fromkeys([*old, *new]):
+            out += _leaf_differences(old.get(key), new.get(key), (*path, str(key)))
+        return out
+    return [] if old == new else [path]
+
+
+def _run_status(out: pathlib.Path) -> str | None:
+    try:
+        return json.loads((out / "metrics.json").read_text())["meta"]["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def prepare_out_dir(out: pathlib.Path, *, resume: bool, overwrite: bool, config_yaml: str) -> None:
-    """Check the run folder against --resume/--overwrite; raise ConfigError on a conflict."""
+    """Check the run folder against --resume/--overwrite; raise ConfigError on a conflict.
+
+    `--resume` continues a run with the same resolved config; a training run may also be
+    extended by raising only its step counts (keys named `steps`). Raises `AlreadyComplete`
+    when the run already finished with the same config.
+    """
     has_run = (out / "metrics.json").exists() or (out / "checkpoints").exists()
     if resume:
         old = out / "config.yaml"
         if not old.is_file():
             raise ConfigError(f"--resume: {str(out)!r} holds no earlier run (no config.yaml)")
-        if yaml.safe_load(old.read_text()) != yaml.safe_load(config_yaml):
-            raise ConfigError(f"--resume: the resolved config differs from {str(old)!r}; resume with the same "
-                              "config and --set values, or start a new run folder")
+        before, after = yaml.safe_load(old.read_text()), yaml.safe_load(config_yaml)
+        changed = _leaf_differences(before, after)
+        if not changed:
+            if _run_status(out) == "completed":
+                raise AlreadyComplete(f"the run in {str(out)!r} is already complete; nothing to resume")
+            return
+        extends = (out / "checkpoints").is_dir() and all(
+            p[-1] == "steps" and _is_count(_get(before, p)) and _is_count(_get(after, p))
+            and _get(after, p) >= _get(before, p) for p in changed)
+        if not extends:
+            keys = ", ".join("`" + ".".join(p) + "`" for p in changed)
+            raise ConfigError(f"--resume: the resolved config differs from {str(old)!r} at {keys}; resume with "
+                              "the same config and --set values (a training run may only raise `steps`), "
+                              "or start a new run folder")
         return
     if has_run:
         if not overwrite:
@@ -300,6 +221,16 @@ def prepare_out_dir(out: pathlib.Path, *, resume: bool, overwrite: bool, config_
             (out / name).unlink(missing_ok=True)
         for name in RUN_DIRS:
             shutil.rmtree(out / name, ignore_errors=True)
+
+
+def _get(tree, path):
+    for key in path:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool = False,
@@ -325,11 +256,11 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
         "config_file": str(resolved.source) if resolved.source else None,
         "started_utc": started.isoformat(timespec="seconds"),
         "versions": _versions(),
-        "git_commit": _git_commit(resolved.root),
+        "git_commit": _git_commit(),
         "machine": platform.node(),
         "platform": f"{platform.system()} {platform.machine()}",
         "cpu_count": os.cpu_count(),
-        "config": config_name(resolved.source, resolved.root),
+        "config": resolved.config_name,
         # `device` names the hardware ("cpu", or the accelerator, e.g. "NVIDIA H200");
         # `devices` is how many of them the run used.
         "device": "cpu" if devices[0].platform == "cpu" else str(devices[0].device_kind),
@@ -349,9 +280,12 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
         metrics = resolved.module.run(resolved.config, ctx)
         metrics, nonfinite = _clean_metrics(metrics)
     except BaseException as err:
-        meta.update(status="failed", error=f"{type(err).__name__}: {err}",
+        interrupted = isinstance(err, KeyboardInterrupt)
+        meta.update(status="interrupted" if interrupted else "failed",
                     wall_seconds=round(time.perf_counter() - t0, 3),
                     finished_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        if not interrupted:
+            meta["error"] = f"{type(err).__name__}: {err}"
         if ctx.is_main:
             _files.write_json(out / "metrics.json", {"metrics": {}, "meta": meta})
             if not isinstance(err, (RunError, KeyboardInterrupt)):

@@ -45,6 +45,8 @@ class TrainResult:
     (eval loss when `eval_fn` is given, else training loss). history: dict of 1-D
     numpy arrays ("step", "loss", aux scalars, "eval_step", "eval_<name>").
     step: number of steps done. stopped: True when `stop_after` ended the run early.
+    steps_run: steps taken by this call (fewer than `step` after a resume): divide the time
+    this call took by it for a time per step.
     """
 
     params: Any
@@ -55,6 +57,7 @@ class TrainResult:
     best_loss: float
     opt_state: Any
     stopped: bool = False
+    steps_run: int = 0
 
 
 def _is_key(x) -> bool:
@@ -178,14 +181,16 @@ def train(
         has_aux: loss_fn returns (loss, aux); scalar entries of a dict aux go into the history.
         name: checkpoint file name (several trainings in one run need different names).
         stop_after: stop (after checkpointing) once this many steps are done, as an interrupted run.
-        checkpoint_dir, resume: override ctx's checkpoint folder and resume flag.
+        checkpoint_dir: overrides ctx's checkpoint folder.
+        resume: overrides ctx's resume flag.
 
     Returns:
-        TrainResult(params, best_params, history, step, best_step, best_loss, opt_state, stopped).
+        TrainResult(params, best_params, history, step, best_step, best_loss, opt_state, stopped,
+        steps_run).
 
     Raises:
-        TrainingError if the loss is not finite: the message names the step; the last good
-        checkpoint is kept.
+        TrainingError: if the loss is not finite; the message names the step, and the last good
+            checkpoint is kept.
     """
     if (loss_fn is None) == (grad_fn is None):
         raise TypeError("train: pass exactly one of `loss_fn` or `grad_fn`")
@@ -301,4 +306,5 @@ def train(
         best_loss=float(best_loss),
         opt_state=opt_state,
         stopped=stopped,
+        steps_run=int(step_count) - start,
     )
