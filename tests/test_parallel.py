@@ -351,13 +351,21 @@ STUDY = textwrap.dedent(
 
 
 def _study_tree(root):
-    (root / "experiments" / "scaleout").mkdir(parents=True)
-    (root / "experiments" / "__init__.py").write_text("")
-    (root / "experiments" / "scaleout" / "__init__.py").write_text("")
-    (root / "experiments" / "scaleout" / "_point.py").write_text(SWEEP)
-    (root / "experiments" / "scaleout" / "sweep.py").write_text(STUDY)
+    """A package `scaleout_lab` registering its study `scaleout.sweep` through an entry point, laid out as
+    pip installs it under root/site (put on PYTHONPATH), and a config root/configs/sweep.yaml."""
+    site = root / "site"
+    pkg = site / "scaleout_lab"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "_point.py").write_text(SWEEP)
+    (pkg / "sweep.py").write_text(STUDY)
+    info = site / "scaleout_lab-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: scaleout_lab\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[kuramoto_jax.studies]\nscaleout = scaleout_lab\n")
     (root / "configs").mkdir()
     (root / "configs" / "sweep.yaml").write_text("study: scaleout.sweep\ndevices: all\npoints: 8\n")
+    return site
 
 
 def test_study_runner_on_two_processes(tmp_path):
@@ -365,14 +373,14 @@ def test_study_runner_on_two_processes(tmp_path):
     ctx.devices holds all 4 devices of both processes, batch_map spreads the sweep
     over them, process 0 writes the gathered sweep."""
     pytest.importorskip("kuramoto_jax.run")
-    _study_tree(tmp_path)
+    env = {**_env(2), "PYTHONPATH": str(_study_tree(tmp_path))}
     out = tmp_path / "out"
     port = _free_port()
     procs = []
     for pid in range(2):
         cmd = [sys.executable, "-m", "kuramoto_jax", "run", "configs/sweep.yaml", "--out", str(out), "--quiet",
                "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(pid)]
-        procs.append(subprocess.Popen(cmd, cwd=tmp_path, env=_env(2), stdout=subprocess.PIPE,
+        procs.append(subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     logs = []
     try:
