@@ -93,7 +93,7 @@ def ott_antonsen(
     ts = v.as_array("ts", ts)
     if ts.ndim != 1 or ts.shape[0] < 1:
         raise ValueError(f"`ts` must be a 1-D array of save times, got {v.describe(ts)}")
-    if v.is_concrete(ts) and (np.any(np.diff(np.asarray(ts)) < 0) or float(ts[0]) < 0):
+    if v.is_concrete(ts) and (np.any(np.diff(np.asarray(ts)) < 0) or np.asarray(ts)[0] < 0):
         raise ValueError("`ts` must be non-decreasing and >= 0")
     dtype = jnp.result_type(float)
     u0 = jnp.stack([jnp.real(z0), jnp.imag(z0)]).astype(dtype)
@@ -124,7 +124,7 @@ def ott_antonsen(
 
 def _oa_delayed(params, u0, ts, delay, dt):
     """RK4 with a ring buffer of past z; the half-step value by cubic Hermite interpolation."""
-    if dt is None or not v.is_concrete(jnp.asarray(dt)) or not v.is_concrete(jnp.asarray(delay)):
+    if dt is None or not v.is_concrete(dt) or not v.is_concrete(delay):
         raise ValueError("a delayed Ott–Antonsen solve needs concrete `delay` and `dt` (numbers)")
     if not v.is_concrete(ts):
         raise ValueError("`ts` must be concrete (not traced) with a delay")
