@@ -96,18 +96,18 @@ class AdaptiveKuramoto(AbstractModel):
     def vector_field(self, t, y, args=None):
         theta, w = y.theta, y.weights
         c, s = jnp.cos(theta), jnp.sin(theta)
+        # α cos(θ_j − θ_i + β) = a_i cos θ_j + b_i sin θ_j with a = α(cos β cos θ + sin β sin θ),
+        # b = α(cos β sin θ − sin β cos θ): one rank-2 update, no pairwise trigonometry.
         cb, sb = jnp.cos(self.beta), jnp.sin(self.beta)
+        a = self.alpha * (cb * c + sb * s)
+        b = self.alpha * (cb * s - sb * c)
         if self.dense:
             C, S = Dense(w).aggregate(c, s)
-            # cos(θ_j − θ_i + β) = cos β cos(θ_j − θ_i) − sin β sin(θ_j − θ_i), [i, j] outer products.
-            cos_d = c[:, None] * c[None, :] + s[:, None] * s[None, :]
-            sin_d = c[:, None] * s[None, :] - s[:, None] * c[None, :]
+            target = a[:, None] * c[None, :] + b[:, None] * s[None, :]
         else:
             C, S = eqx.tree_at(lambda cp: cp.weights, self.coupling, w).aggregate(c, s)
-            cr, sr = c[self.coupling.receivers], s[self.coupling.receivers]
-            cs, ss = c[self.coupling.senders], s[self.coupling.senders]
-            cos_d = cr * cs + sr * ss
-            sin_d = cr * ss - sr * cs
+            r, snd = self.coupling.receivers, self.coupling.senders
+            target = a[r] * c[snd] + b[r] * s[snd]
         dtheta = self.omega + self.scale * (c * S - s * C)
-        dw = self.epsilon * (self.alpha * (cb * cos_d - sb * sin_d) - w)
+        dw = self.epsilon * (target - w)
         return AdaptiveState(dtheta, dw)
