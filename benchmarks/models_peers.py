@@ -10,11 +10,12 @@ results agree to rounding, not just to a tolerance):
 * ott_antonsen: `kj.theory.ott_antonsen(..., solver="rk4")` vs `ott_antonsen_trajectory`;
 * adaptive: `kj.AdaptiveKuramoto(omega, kj.Dense(K0), epsilon=ε)` (β = 0: the Hebbian rule)
   vs `integrate_adaptive_kuramoto` with `networked_kuramoto_force` and `hebbian_plasticity_rate`;
-* multiplex: `kj.Kuramoto(omega, kj.Multiplex([kj.Dense(A¹), kj.Dense(A²)], B))` vs `integrate_multiplex`.
+* multiplex: `kj.Kuramoto(omega, kj.Multiplex([kj.Dense(A¹), kj.Dense(A²)], B))` vs `integrate_multiplex`;
+* triadic_force: one evaluation of `kj.TriadicMeanField(K2, form="j+l-2i").interaction` (jitted)
+  vs `triadic_mean_field_force` (oscillatools has no integrator for the triadic model alone).
 
 oscillatools' Stuart–Landau integrator couples through the real parts on a ring (a different
-model from the diffusive ż_i = ... + Σ_j K_ij (z_j − z_i) here) and its triadic force is the
-sin(θ_j + θ_l − 2θ_i) form, so those two are not compared.
+model from the diffusive ż_i = ... + Σ_j K_ij (z_j − z_i) here), so it is not compared.
 
 Also recorded: the Ott–Antonsen R(t) against an N = 10⁵ mean-field simulation with quantile
 Lorentzian frequencies on t ∈ [0, 50] (the acceptance check; tests/test_models.py has it as a
@@ -115,6 +116,27 @@ def case_multiplex(osc, n, repeats, steps=1000, dt=0.01):
     return {"case": "multiplex", "n": L * n, "steps": steps, "max_abs_diff": diff, **_pair(lambda: ours(theta0), peer, repeats)}
 
 
+def case_triadic_force(osc, n, repeats, calls=100):
+    rng = np.random.default_rng(n + 2)
+    theta = rng.uniform(0, 2 * np.pi, n)
+    force = jax.jit(lambda th: kj.TriadicMeanField(1.7, form="j+l-2i").interaction(th))
+    th_j = jnp.asarray(theta)
+    diff = float(np.max(np.abs(np.asarray(force(th_j)) - osc.triadic_mean_field_force(theta, 1.7))))
+
+    def ours():  # `calls` evaluations per timing, as the peer's
+        for _ in range(calls):
+            out = force(th_j)
+        return out
+
+    def peer():
+        for _ in range(calls):
+            out = osc.triadic_mean_field_force(theta, 1.7)
+        return out
+
+    return {"case": f"triadic_force ({calls} calls, {osc.last_triadic_mean_field_force_tier_used()} tier)", "n": n,
+            "steps": 0, "max_abs_diff": diff, **_pair(ours, peer, repeats)}
+
+
 def ott_antonsen_vs_simulation(n=100_000, dt=0.05, t1=50.0, r0=0.1):
     """max_t |R_OA(t) − R_N(t)| for K = 5Δ and K = Δ (Δ = 1), N quantile Lorentzian frequencies."""
     omega = kj.theory.deterministic_frequencies(n, "lorentzian", 1.0)
@@ -148,6 +170,8 @@ def main():
         rows.append(case_adaptive(osc, n, repeats))
     for n in ((10, 100) if args.small else (10, 100, 1000)):
         rows.append(case_multiplex(osc, n, repeats))
+    for n in ((100, 10_000) if args.small else (100, 10_000, 1_000_000)):
+        rows.append(case_triadic_force(osc, n, repeats))
     oa = [] if args.no_oa_check else ott_antonsen_vs_simulation(n=20_000 if args.small else 100_000)
     meta = {"machine": "2-core x86 CPU VM (shared, loaded)", "cpu": platform.processor() or platform.machine(),
             "jax": jax.__version__, "oscillatools": getattr(osc, "__version__", "?"), "precision": "float64",

@@ -35,6 +35,9 @@ from ._coupling import AbstractCoupling
 from ._protocol import AbstractModel
 
 
+FORMS = ("2j-l-i", "j+l-2i")
+
+
 class AbstractTriadic(eqx.Module):
     """A triadic coupling: θ (N,) ↦ T(θ) (N,)."""
 
@@ -49,33 +52,48 @@ class AbstractTriadic(eqx.Module):
 
 
 class TriadicMeanField(AbstractTriadic):
-    """All-to-all triadic coupling T_i = (K₂/N²) Σ_{j,l} sin(2θ_j − θ_l − θ_i), O(N).
+    """All-to-all triadic coupling, O(N) through Z₁ and Z₂.
+
+    form "2j-l-i" (default; Skardal & Arenas, PRL 2019):  T_i = (K₂/N²) Σ_{j,l} sin(2θ_j − θ_l − θ_i)
+    = K₂ Im(Z₂ Z̄₁ e^{−iθ_i}). form "j+l-2i" (the simplicial form of Skardal & Arenas, Commun.
+    Phys. 2020):  T_i = (K₂/N²) Σ_{j,l} sin(θ_j + θ_l − 2θ_i) = K₂ Im(Z₁² e^{−2iθ_i}).
 
     Args:
         K2: K₂ (scalar).
         distinct: sum only over distinct j ≠ l ≠ i (the complete hypergraph of triangles);
             the difference is O(1/N).
+        form: "2j-l-i" or "j+l-2i".
     """
 
     strength: jax.Array
     distinct: bool = eqx.field(static=True)
+    form: str = eqx.field(static=True)
 
-    def __init__(self, K2, *, distinct: bool = False):
+    def __init__(self, K2, *, distinct: bool = False, form: str = "2j-l-i"):
+        if form not in FORMS:
+            raise ValueError(f"`form` must be one of {FORMS}, got {form!r}")
         self.strength = v.scalar("K2", K2)
         self.distinct = bool(distinct)
+        self.form = form
 
     def interaction(self, theta):
         c, s = jnp.cos(theta), jnp.sin(theta)
         x1, y1 = jnp.mean(c), jnp.mean(s)
         c2, s2 = c * c - s * s, 2 * s * c
         x2, y2 = jnp.mean(c2), jnp.mean(s2)
-        # Z₂ Z̄₁ = (x2 + i y2)(x1 − i y1);  Im(W e^{−iθ}) = Im W cos θ − Re W sin θ.
-        wr, wi = x2 * x1 + y2 * y1, y2 * x1 - x2 * y1
-        out = wi * c - wr * s
+        if self.form == "2j-l-i":
+            # Z₂ Z̄₁ = (x2 + i y2)(x1 − i y1);  Im(W e^{−iθ}) = Im W cos θ − Re W sin θ.
+            wr, wi = x2 * x1 + y2 * y1, y2 * x1 - x2 * y1
+            out = wi * c - wr * s
+        else:
+            # Z₁² e^{−2iθ}: Im = Im(Z₁²) cos 2θ − Re(Z₁²) sin 2θ.
+            out = 2 * x1 * y1 * c2 - (x1 * x1 - y1 * y1) * s2
         if self.distinct:
             n = theta.shape[-1]
-            # − (1/N) Im(Z₂ e^{−2iθ_i})
+            # Remove the j = l, j = i and l = i terms (for "2j-l-i" the j = l and j = i ones cancel).
             out = out - (y2 * c2 - x2 * s2) / n
+            if self.form == "j+l-2i":
+                out = out - 2 * (y1 * c - x1 * s) / n
         return self.strength * out
 
     @property
@@ -86,17 +104,25 @@ class TriadicMeanField(AbstractTriadic):
 class Triangles(AbstractTriadic):
     """Triadic coupling on a hypergraph of triangles (2-simplices), O(number of triangles).
 
+    Each triangle {i, j, l} adds to node i: w [sin(2θ_j − θ_l − θ_i) + sin(2θ_l − θ_j − θ_i)]
+    (form "2j-l-i") or 2w sin(θ_j + θ_l − 2θ_i) (form "j+l-2i"), i.e. the ordered pairs (j, l)
+    and (l, j) of the all-to-all sum.
+
     Args:
         triangles: (M, 3) integer node triples {i, j, l} (unordered).
         weights: w_m per triangle, scalar or (M,).
         n: number of oscillators N.
+        form: "2j-l-i" (default) or "j+l-2i", as in `TriadicMeanField`.
     """
 
     triangles: jax.Array
     weights: jax.Array
     n: int = eqx.field(static=True)
+    form: str = eqx.field(static=True)
 
-    def __init__(self, triangles, weights, n: int):
+    def __init__(self, triangles, weights, n: int, *, form: str = "2j-l-i"):
+        if form not in FORMS:
+            raise ValueError(f"`form` must be one of {FORMS}, got {form!r}")
         if not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"`n` must be a positive int (number of oscillators), got {n!r}")
         tri = np.asarray(triangles)
@@ -113,13 +139,14 @@ class Triangles(AbstractTriadic):
             raise ValueError(f"`weights` must be a scalar or have one entry per triangle ({tri.shape[0]}), got {v.describe(w)}")
         v.check_finite("weights", w)
         self.triangles, self.weights, self.n = jnp.asarray(tri, jnp.int32), w, int(n)
+        self.form = form
 
     @classmethod
-    def complete(cls, n: int, weight) -> "Triangles":
+    def complete(cls, n: int, weight, *, form: str = "2j-l-i") -> "Triangles":
         """Every triple of N nodes once (N(N−1)(N−2)/6 triangles); for tests and small N."""
         from itertools import combinations
 
-        return cls(np.array(list(combinations(range(n), 3)), dtype=np.int64).reshape(-1, 3), weight, n)
+        return cls(np.array(list(combinations(range(n), 3)), dtype=np.int64).reshape(-1, 3), weight, n, form=form)
 
     def interaction(self, theta):
         t = theta[self.triangles]  # (M, 3)
@@ -127,7 +154,10 @@ class Triangles(AbstractTriadic):
         for a in range(3):
             b, c = (a + 1) % 3, (a + 2) % 3
             ta, tb, tc = t[:, a], t[:, b], t[:, c]
-            contrib = self.weights * (jnp.sin(2 * tb - tc - ta) + jnp.sin(2 * tc - tb - ta))
+            if self.form == "2j-l-i":
+                contrib = self.weights * (jnp.sin(2 * tb - tc - ta) + jnp.sin(2 * tc - tb - ta))
+            else:  # both orderings (j, l) and (l, j) of the same term
+                contrib = 2 * self.weights * jnp.sin(tb + tc - 2 * ta)
             out = out + jax.ops.segment_sum(contrib, self.triangles[:, a], num_segments=self.n)
         return out
 

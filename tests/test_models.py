@@ -148,14 +148,18 @@ def test_triadic_all_to_all_equals_complete_triangle_list():
     a = kj.simulate(kj.HigherOrderKuramoto(omega, kj.MeanField(1.0), kj.TriadicMeanField(K2, distinct=True)), theta0, t1=3.0, dt=0.01, ts=ts)
     b = kj.simulate(kj.HigherOrderKuramoto(omega, kj.MeanField(1.0), kj.Triangles.complete(n, K2 / n**2)), theta0, t1=3.0, dt=0.01, ts=ts)
     np.testing.assert_allclose(a.theta, b.theta, atol=1e-12)
-    # The O(N) forms against the brute-force sums over (j, l).
+    # Both forms, O(N) and triangle list, against the brute-force sums over (j, l).
     th = theta0
-    pair = np.sin(2 * th[None, :, None] - th[None, None, :] - th[:, None, None])  # [i, j, l]
     distinct = np.array([[[len({i, j, l}) == 3 for l in range(n)] for j in range(n)] for i in range(n)])
-    np.testing.assert_allclose(kj.TriadicMeanField(K2).interaction(jnp.asarray(th)), K2 / n**2 * pair.sum((1, 2)), atol=1e-13)
-    np.testing.assert_allclose(
-        kj.TriadicMeanField(K2, distinct=True).interaction(jnp.asarray(th)), K2 / n**2 * (pair * distinct).sum((1, 2)), atol=1e-13
-    )
+    terms = {
+        "2j-l-i": np.sin(2 * th[None, :, None] - th[None, None, :] - th[:, None, None]),  # [i, j, l]
+        "j+l-2i": np.sin(th[None, :, None] + th[None, None, :] - 2 * th[:, None, None]),
+    }
+    for form, pair in terms.items():
+        np.testing.assert_allclose(kj.TriadicMeanField(K2, form=form).interaction(jnp.asarray(th)), K2 / n**2 * pair.sum((1, 2)), atol=1e-13)
+        exact = K2 / n**2 * (pair * distinct).sum((1, 2))
+        np.testing.assert_allclose(kj.TriadicMeanField(K2, distinct=True, form=form).interaction(jnp.asarray(th)), exact, atol=1e-13)
+        np.testing.assert_allclose(kj.Triangles.complete(n, K2 / n**2, form=form).interaction(jnp.asarray(th)), exact, atol=1e-13)
 
 
 def test_daido_harmonics_match_the_pairwise_sum_for_every_coupling():
