@@ -274,6 +274,24 @@ def test_adaptive_gradients_match_finite_differences():
     _fd_check(loss, jnp.concatenate([jnp.array([0.4, 1.2, 0.3]), jnp.asarray(K0.ravel())]))
 
 
+def test_vmap_matches_loop_for_higher_order_and_adaptive_models():
+    n = 5
+    rng = np.random.default_rng(10)
+    omega, theta0, K0 = rng.normal(size=n), rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 1, (n, n))
+    tri = np.array([[0, 1, 2], [2, 3, 4]])
+
+    def higher(K2):
+        model = kj.HigherOrderKuramoto(omega, kj.Sparse.from_dense(K0), kj.Triangles(tri, K2, n), sin_harmonics=[1.0, 0.5])
+        return kj.simulate(model, theta0, t1=1.0, dt=0.05).theta[-1]
+
+    def adaptive(eps):
+        return kj.simulate(kj.AdaptiveKuramoto(omega, kj.Dense(K0), epsilon=eps), theta0, t1=1.0, dt=0.05).state.weights[-1]
+
+    xs = jnp.array([0.0, 0.5, 2.0])
+    for f in (higher, adaptive):
+        np.testing.assert_allclose(jax.vmap(f)(xs), jnp.stack([f(x) for x in xs]), atol=1e-12)
+
+
 # ---------------------------------------------------------------- multiplex
 
 
