@@ -21,6 +21,7 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 
 
 class AbstractModel(eqx.Module):
@@ -62,4 +63,7 @@ class ModelSolution(eqx.Module):
         """Phases (T, N) for phase models (the state itself, or its `theta` field)."""
         if self.state is None:
             raise ValueError("the state was not saved (simulate was called with `observe=`)")
-        return getattr(self.state, "theta", self.state)
+        theta = getattr(self.state, "theta", self.state)
+        if not isinstance(theta, jax.Array) or jnp.iscomplexobj(theta):
+            raise ValueError("this model's state is not phases (e.g. complex amplitudes z): use `.state`")
+        return theta
