@@ -163,12 +163,12 @@ def main():
     args = p.parse_args()
     import oscillatools as osc
 
-    repeats = args.repeats or (2 if args.small else 5)
+    repeats = args.repeats or (2 if args.small else 3)
     sizes = (10, 100) if args.small else (10, 100, 300)
     rows = [case_ott_antonsen(osc, repeats)]
     for n in sizes:
         rows.append(case_adaptive(osc, n, repeats))
-    for n in ((10, 100) if args.small else (10, 100, 1000)):
+    for n in ((10, 100) if args.small else (10, 100, 300)):
         rows.append(case_multiplex(osc, n, repeats))
     for n in ((100, 10_000) if args.small else (100, 10_000, 1_000_000)):
         rows.append(case_triadic_force(osc, n, repeats))
