@@ -11,9 +11,12 @@ numpyro): `kuramoto_jax.kuranet`, `kuramoto_jax.ep`, `kuramoto_jax.npe`,
 """
 
 from . import parallel, schemes, theory
+from ._adaptive import AdaptiveKuramoto, AdaptiveState
 from ._coupling import AbstractCoupling, Dense, MeanField, Sparse
 from ._drive import Drive, SampledSignal
+from ._higher_order import AbstractTriadic, HigherOrderKuramoto, Triangles, TriadicMeanField
 from ._model import Kuramoto
+from ._multiplex import Multiplex
 from ._observables import (
     circular_variance,
     cluster_loss,
@@ -26,13 +29,28 @@ from ._observables import (
     splay,
     time_average,
 )
+from ._protocol import AbstractModel, ModelSolution
 from ._solve import Solution, simulate
 from ._solvers import RK4, GridBrownianPath
+from ._stuart_landau import StuartLandau, amplitudes, mean_amplitude, mean_field_amplitude
 
 __version__ = "0.2.0"
 
 __all__ = [
     "AbstractCoupling",
+    "AbstractModel",
+    "AbstractTriadic",
+    "AdaptiveKuramoto",
+    "AdaptiveState",
+    "HigherOrderKuramoto",
+    "ModelSolution",
+    "Multiplex",
+    "StuartLandau",
+    "Triangles",
+    "TriadicMeanField",
+    "amplitudes",
+    "mean_amplitude",
+    "mean_field_amplitude",
     "Dense",
     "Drive",
     "GridBrownianPath",

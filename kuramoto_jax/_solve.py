@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _validate as v
 from ._model import Kuramoto
+from ._protocol import AbstractModel
 from ._solvers import ADAPTIVE, DELAY_SOLVERS, SDE_SOLVERS, SOLVERS, GridBrownianPath, rk4_combine
 
 
@@ -138,8 +139,10 @@ def simulate(
     """Integrate dθ/dt = f(t, θ) of `model` from θ(t0) = theta0 to t1.
 
     Args:
-        model: a `Kuramoto` model with N oscillators.
-        theta0: (N,) initial phases.
+        model: a `Kuramoto` model with N oscillators, or another model of the package
+            (`StuartLandau`, `HigherOrderKuramoto`, `AdaptiveKuramoto`), which returns a
+            `ModelSolution` (its `state` is the model's saved state).
+        theta0: (N,) initial phases (the model's initial state for other models, e.g. z0).
         t1: end time (t1 > t0).
         t0: start time.
         dt: step (fixed-step solvers) or initial step guess (adaptive; may be None).
@@ -166,8 +169,14 @@ def simulate(
     Usable under `jax.jit`, `jax.vmap` and `jax.grad` with respect to the model's
     arrays and theta0.
     """
+    if isinstance(model, AbstractModel):  # Stuart–Landau, adaptive, higher-order, ...: same solvers
+        from ._solve_model import simulate_model
+
+        return simulate_model(model, theta0, **_model_kwargs(locals()))
     if not isinstance(model, Kuramoto):
-        raise TypeError(f"`model` must be a kuramoto_jax.Kuramoto, got {type(model).__name__}")
+        raise TypeError(
+            f"`model` must be a kuramoto_jax.Kuramoto or another kuramoto_jax model, got {type(model).__name__}"
+        )
     n = model.n
     theta0 = v.vector("theta0", theta0, n)
     has_delays = model.delays is not None
@@ -233,6 +242,17 @@ def simulate(
         **kwargs,
     )
     return _package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
+
+
+def _model_kwargs(local_vars: dict) -> dict:
+    """simulate's keyword arguments, forwarded to the generic path for `AbstractModel`s."""
+    return {k: local_vars[k] for k in _MODEL_KWARGS}
+
+
+_MODEL_KWARGS = (
+    "t1", "t0", "dt", "ts", "solver", "key", "observe", "velocity0", "rtol", "atol", "max_steps",
+    "adjoint", "stepsize_controller", "progress", "max_delay_steps", "check_finite",
+)
 
 
 class _VectorField(eqx.Module):

@@ -122,3 +122,8 @@ def stationary_order_parameter(K, law: str, scale: float = 1.0) -> np.ndarray:
         j = sign[-1]
         out[idx] = optimize.brentq(h, grid[j], grid[j + 1], xtol=1e-14, rtol=1e-12)
     return out if np.ndim(K) else out[0]
+
+
+# Reductions of the models beyond the phase-only core (defined next to their models).
+from ._higher_order import triadic_stationary_order_parameter  # noqa: E402
+from ._ott_antonsen import ott_antonsen, ott_antonsen_relaxation  # noqa: E402
