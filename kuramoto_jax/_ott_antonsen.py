@@ -78,7 +78,8 @@ def ott_antonsen(
         delay: τ ≥ 0, a coupling delay (a whole multiple of `dt`, ts on the dt grid); None = none.
         dt: step (required for fixed-step solvers and with a delay; initial guess for adaptive).
         solver: a name of `simulate`'s solvers ("dopri5" default; "rk4" with a delay).
-        rtol, atol: tolerances of the adaptive controller.
+        rtol: relative tolerance of the adaptive controller.
+        atol: absolute tolerance of the adaptive controller.
 
     Returns:
         z at ts, complex array of shape (T,). Differentiable in every numeric argument.

@@ -127,3 +127,14 @@ def stationary_order_parameter(K, law: str, scale: float = 1.0) -> np.ndarray:
 # Reductions of the models beyond the phase-only core (defined next to their models).
 from ._higher_order import triadic_stationary_order_parameter  # noqa: E402
 from ._ott_antonsen import ott_antonsen, ott_antonsen_relaxation  # noqa: E402
+
+__all__ = [
+    "critical_coupling",
+    "density",
+    "deterministic_frequencies",
+    "ott_antonsen",
+    "ott_antonsen_relaxation",
+    "sample_frequencies",
+    "stationary_order_parameter",
+    "triadic_stationary_order_parameter",
+]
