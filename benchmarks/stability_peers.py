@@ -194,7 +194,7 @@ def markdown(results, meta) -> str:
     lines = [f"# kuramoto_jax.stability vs oscillatools {meta['oscillatools']}", "",
              f"Machine: {meta['machine']}; jax {meta['jax']}, float64; minimum over {meta['repeats']} "
              "alternating calls after a warm-up (wall / process CPU, seconds; first-call wall includes "
-             "JAX compilation).", "", "| case | N | accuracy | ours wall / CPU | oscillatools wall / CPU | speed-up (wall) |",
+             "JAX compilation).", "", "| case | N | accuracy | ours wall / CPU | oscillatools wall / CPU | speed-up wall / CPU |",
              "|---|---|---|---|---|---|"]
     for r in results:
         t = r["timing"]
@@ -212,11 +212,12 @@ def markdown(results, meta) -> str:
                 e = r["min_param_rel_error"]
                 acc = f"branch min K vs K_L: ours {e['ours']:+.1e}, theirs {e['oscillatools']:+.1e}"
             else:
-                acc = (f"sum {r['sum']['ours']:.6f} vs {r['sum']['oscillatools']:.6f}; largest "
-                       f"{r['largest']['ours']:.4f} vs {r['largest']['oscillatools']:.4f}")
+                acc = (f"sum {r['sum']['ours']:.6f} vs {r['sum']['oscillatools']:.6f}; smallest "
+                       f"{r['smallest']['ours']:.4f} vs {r['smallest']['oscillatools']:.4f}; zero mode: ours "
+                       f"{r['exact_zero_ours']:.0e}, theirs largest {r['largest']['oscillatools']:.4f}")
             lines.append(f"| {r['case']} ({name}) | {r['n']} | {acc} | {tt['wall_s']:.4f} / {tt['cpu_s']:.4f} "
                          f"(first {tt['first_call_s']:.1f}) | {theirs['wall_s']:.4f} / {theirs['cpu_s']:.4f} | "
-                         f"{theirs['wall_s'] / tt['wall_s']:.1f}× |")
+                         f"{theirs['wall_s'] / tt['wall_s']:.1f}× / {theirs['cpu_s'] / max(tt['cpu_s'], 1e-9):.1f}× |")
     return "\n".join(lines) + "\n"
 
 
