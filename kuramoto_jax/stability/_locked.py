@@ -85,9 +85,28 @@ def is_symmetric(model: Kuramoto) -> bool:
         leaves = jax.tree.leaves(coupling)
         if not all(v.is_concrete(x) for x in leaves):
             return False
+        if isinstance(coupling, Sparse):
+            return _edges_symmetric(coupling)
         K = np.asarray(coupling.to_dense())
         return bool(np.allclose(K, K.T, rtol=1e-12, atol=1e-14 * max(1.0, float(np.abs(K).max(initial=0.0)))))
     return False
+
+
+def _edges_symmetric(coupling: Sparse) -> bool:
+    """K_ij = K_ji for an edge list, in O(E log E) (no dense matrix; duplicate edges are summed)."""
+    s, r = np.asarray(coupling.senders), np.asarray(coupling.receivers)
+    w = np.asarray(coupling.weights, float)
+    n = coupling.n
+
+    def summed(a, b):
+        key = a.astype(np.int64) * n + b
+        uniq, inv = np.unique(key, return_inverse=True)
+        return uniq, np.bincount(inv, weights=w)
+
+    k1, w1 = summed(r, s)
+    k2, w2 = summed(s, r)
+    scale = max(1.0, float(np.abs(w).max(initial=0.0)))
+    return bool(k1.shape == k2.shape and np.array_equal(k1, k2) and np.allclose(w1, w2, rtol=1e-12, atol=1e-14 * scale))
 
 
 def _sorted_eigenvalues(J, symmetric: bool):
