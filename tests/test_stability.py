@@ -77,7 +77,7 @@ def test_threshold_and_locked_state_acceptance(n):
 
 
 def test_locked_state_agrees_across_couplings_and_with_lag():
-    n = 12
+    n = 6
     omega = _omega(n, 1)
     K = 1.5 * float(st.locking_threshold(omega))
     full = np.full((n, n), K / n)
@@ -118,7 +118,7 @@ def test_jacobian_zero_mode():
 
 
 def test_locking_scale_of_a_dense_shape_against_brute_force():
-    n = 8
+    n = 6
     rng = np.random.default_rng(4)
     A = rng.uniform(size=(n, n))
     A = (A + A.T) / n
@@ -189,7 +189,7 @@ def test_locked_state_under_vmap_and_jit():
 
 
 def test_continuation_passes_the_fold_at_the_locking_threshold():
-    omega = _omega(8, 10)
+    omega = _omega(6, 10)
     K_L = float(st.locking_threshold(omega))
     make = lambda K: kj.Kuramoto(omega, kj.MeanField(K))
     branch = st.continuation(make, 1.5 * K_L, ds=0.1, num_steps=30)
@@ -205,7 +205,7 @@ def test_continuation_passes_the_fold_at_the_locking_threshold():
     K = float(branch.params[j])
     direct = st.locked_state(make(K))
     np.testing.assert_allclose(branch.theta[j], direct.theta, atol=1e-9)
-    sol = kj.simulate(make(K), jnp.zeros(8), t1=200.0, dt=0.05)
+    sol = kj.simulate(make(K), jnp.zeros(6), t1=200.0, dt=0.05)
     R_sim = kj.order_parameter(sol.theta[-1])[0]
     assert float(R_sim) == pytest.approx(float(kj.order_parameter(branch.theta[j])[0]), abs=1e-8)
 
