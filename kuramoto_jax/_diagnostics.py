@@ -14,7 +14,6 @@ C_ij = |⟨e^{i(θ_i − θ_j)}⟩_t| of every pair over time.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
 from ._observables import group_order_parameter

@@ -13,7 +13,13 @@ thresholds and eigenvalues are differentiable (implicit function theorem through
 optimistix's Newton solver). See docs/stability.md.
 """
 
-from ._basins import basin_stability, ring_model, twisted_state, twisted_state_basins, winding_number
+from ._basins import (
+    basin_stability,
+    ring_model,
+    twisted_state,
+    twisted_state_basins,
+    winding_number,
+)
 from ._continuation import Branch, FoldPoint, continuation, refine_fold
 from ._frame import Scaled, jacobian, scaled
 from ._hysteresis import (

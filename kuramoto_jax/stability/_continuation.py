@@ -16,7 +16,8 @@ not. A fold lies between two points whose tangents' p-components t_p differ in s
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -24,7 +25,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from .._model import Kuramoto
 from . import _frame as fr
 from . import _locked as lk
 

@@ -13,7 +13,7 @@ f'(s) = 0 is the fold condition
 
 whose left side falls strictly in s (each term has slope −s³/(s² − u_i²)^{3/2}),
 runs from +∞ at s = max|u| and is negative beyond s = √2 max|u|: one root s*,
-found by bisection (optimistix). Since f'(s*) = 0, the envelope theorem gives
+found by bisection. Since f'(s*) = 0, the envelope theorem gives
 ∂K_L/∂ω by differentiating N / f(s*) at fixed s*: exact, and no derivative of the
 bisection is needed. For two oscillators K_L = |ω_1 − ω_2|.
 
@@ -42,7 +42,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 
 from .. import _validate as v
 from .._model import Kuramoto
@@ -58,13 +57,21 @@ def _mean_field_threshold(omega):
     u = omega - jnp.mean(omega)
     umax = jax.lax.stop_gradient(jnp.max(jnp.abs(u)))
     u_fixed = jax.lax.stop_gradient(u)
-    # s = umax (1 + y), y in (0, √2 − 1]: the root never sits at the singular end y = 0.
-    fn = lambda y, args: _fold_condition(umax * (1 + y), u_fixed)
-    tiny = float(jnp.finfo(u.dtype).eps)
-    upper = np.sqrt(2.0) - 1.0
-    sol = optx.root_find(fn, optx.Bisection(rtol=0.0, atol=tiny), jnp.asarray(0.5 * upper, u.dtype),
-                         options=dict(lower=tiny, upper=upper), max_steps=200, throw=False)
-    s = jax.lax.stop_gradient(umax * (1 + sol.value))
+
+    # Bisection for the root in s = umax (1 + y), y in (0, 1/2]: the condition is +∞ at y = 0 and
+    # negative at y = 1/2 > √2 − 1. Only midpoints are evaluated and a non-finite value counts as
+    # positive, so the singular end (where s rounds to umax, in float32 above all) never breaks the
+    # bracket, which optimistix's Bisection checks at both ends.
+    def halve(_, bracket):
+        lo, hi = bracket
+        mid = 0.5 * (lo + hi)
+        val = _fold_condition(umax * (1 + mid), u_fixed)
+        positive = (val > 0) | ~jnp.isfinite(val)
+        return jnp.where(positive, mid, lo), jnp.where(positive, hi, mid)
+
+    zero = jnp.zeros((), u.dtype)
+    lo, hi = jax.lax.fori_loop(0, 80, halve, (zero, zero + 0.5))
+    s = jax.lax.stop_gradient(umax * (1 + 0.5 * (lo + hi)))
     f = jnp.sum(jnp.sqrt(s * s - u * u)) / (s * s)
     return omega.shape[0] / f
 
