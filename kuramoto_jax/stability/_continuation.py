@@ -186,8 +186,9 @@ def refine_fold(make_model: Callable, param, theta, frequency=None, *, max_steps
     """Newton on the saddle-node system from a point (param, theta[, frequency]) near a fold.
 
     Typical use: ``i = branch.fold_indices()[0]; refine_fold(make_model, branch.params[i],
-    branch.theta[i], branch.frequency[i])``. Returns a `FoldPoint`; p* is differentiable with
-    respect to arrays closed over by `make_model` only through `saddle_node`-style use.
+    branch.theta[i], branch.frequency[i])``. Returns a `FoldPoint` (values: arrays closed over by
+    `make_model` are constants here; for derivatives of the fold in the coupling scale use
+    `saddle_node` / `locking_scale`, which take the model as an argument).
     """
     param = v.scalar("param", param)
     model = fr.check_model("make_model(param)", make_model(param))
