@@ -77,7 +77,7 @@ def _tangent(G, x, p, t_prev):
     return t / jnp.linalg.norm(t)
 
 
-def _continue(make_model, x0, p0, direction, ds, num_steps, max_steps, symmetric):
+def _continue(make_model, x0, p0, direction, ds, num_steps, max_steps, symmetric, stability):
     p0 = jnp.asarray(p0, x0.dtype)
 
     def G(x, p):
@@ -90,8 +90,9 @@ def _continue(make_model, x0, p0, direction, ds, num_steps, max_steps, symmetric
     def observe(x, p):
         model = make_model(p)
         theta, freq = fr.unpack(model, x)
-        _, tr = lk.spectrum(model, theta, symmetric=symmetric)
-        lam = jnp.real(tr[0])
+        if not stability:
+            return theta, freq, jnp.full((), jnp.nan, x.dtype)
+        lam = jnp.real(lk.transverse_spectrum(model, theta, symmetric=symmetric)[0])
         return theta, freq, lam
 
     def step(carry, _):
@@ -118,15 +119,16 @@ def _continue(make_model, x0, p0, direction, ds, num_steps, max_steps, symmetric
     cat = lambda a, b: jnp.concatenate([jnp.asarray(a)[None], b])
     lam_all = cat(lam0, lam)
     ok_all = cat(True, ok)
-    return Branch(cat(p0, ps), cat(theta0, th), cat(freq0, fq), lam_all, ok_all & (lam_all < 0), ok_all,
-                  cat(t0[n], tp))
+    stable = ok_all & (lam_all < 0) if stability else jnp.zeros_like(ok_all)
+    return Branch(cat(p0, ps), cat(theta0, th), cat(freq0, fq), lam_all, stable, ok_all, cat(t0[n], tp))
 
 
 _continue_jit = eqx.filter_jit(_continue)
 
 
 def continuation(make_model: Callable, p0, *, theta0=None, direction: float = -1.0, ds: float = 0.05,
-                 num_steps: int = 100, max_steps: int = 20, symmetric: bool | None = None) -> Branch:
+                 num_steps: int = 100, max_steps: int = 20, symmetric: bool | None = None,
+                 stability: bool = True) -> Branch:
     r"""Pseudo-arclength continuation of the locked states of `make_model(p)` from p = p0.
 
     Args:
@@ -138,6 +140,8 @@ def continuation(make_model: Callable, p0, *, theta0=None, direction: float = -1
         ds: arclength step in the (x, p) space; num_steps: steps taken.
         max_steps: Newton iterations per corrector.
         symmetric: symmetric Jacobians (real spectra); detected from make_model(p0) when None.
+        stability: compute the leading transverse eigenvalue at every point (one O(N³)
+            eigendecomposition each); False leaves max_eigenvalue NaN and stable False.
 
     Returns:
         A `Branch` (params, theta, frequency, max_eigenvalue, stable, converged, tangent_p),
@@ -159,7 +163,7 @@ def continuation(make_model: Callable, p0, *, theta0=None, direction: float = -1
         symmetric = lk.is_symmetric(model0)
     x0 = fr.pack(model0, start.theta, start.frequency)
     return _continue_jit(make_model, x0, p0, float(direction), float(ds), int(num_steps), int(max_steps),
-                         bool(symmetric))
+                         bool(symmetric), bool(stability))
 
 
 class FoldPoint(NamedTuple):

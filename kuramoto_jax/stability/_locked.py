@@ -128,6 +128,17 @@ def spectrum(model: Kuramoto, theta, *, kappa=1.0, symmetric: bool | None = None
     return full, _sorted_eigenvalues(Q.T @ J @ Q, symmetric)
 
 
+def transverse_spectrum(model: Kuramoto, theta, *, kappa=1.0, symmetric: bool | None = None):
+    """Only the transverse eigenvalues of `spectrum` (one eigendecomposition instead of two)."""
+    if symmetric is None:
+        symmetric = is_symmetric(model)
+    J = fr.jacobian(model, theta, kappa)
+    if not fr.rotating(model):
+        return _sorted_eigenvalues(J, symmetric)
+    Q = complement_basis(model.n, J.dtype)
+    return _sorted_eigenvalues(Q.T @ J @ Q, symmetric)
+
+
 def strong_coupling_scale(model: Kuramoto):
     """κ_0 = 8 Σ|ω_i − ω̄| / min_i |Σ_j K_ij|, at least 1: a scale where every phase difference is small."""
     C, _ = model.coupling.aggregate(jnp.ones_like(model.omega), jnp.zeros_like(model.omega))
