@@ -11,8 +11,16 @@ numpyro): `kuramoto_jax.kuranet`, `kuramoto_jax.ep`, `kuramoto_jax.npe`,
 """
 
 from . import parallel, schemes, theory
+from . import stability
 from ._adaptive import AdaptiveKuramoto, AdaptiveState
 from ._coupling import AbstractCoupling, Dense, MeanField, Sparse
+from ._diagnostics import (
+    chimera_index,
+    coherence_matrix,
+    local_order_parameters,
+    metastability_index,
+    phase_clusters,
+)
 from ._drive import Drive, SampledSignal
 from ._higher_order import AbstractTriadic, HigherOrderKuramoto, Triangles, TriadicMeanField
 from ._model import Kuramoto
@@ -60,18 +68,24 @@ __all__ = [
     "SampledSignal",
     "Solution",
     "Sparse",
+    "chimera_index",
     "circular_variance",
     "cluster_loss",
+    "coherence_matrix",
     "complex_order_parameter",
     "effective_frequencies",
     "group_order_parameter",
+    "local_order_parameters",
     "locked_fraction",
+    "metastability_index",
     "order_parameter",
     "order_parameters",
     "parallel",
+    "phase_clusters",
     "schemes",
     "simulate",
     "splay",
+    "stability",
     "theory",
     "time_average",
 ]

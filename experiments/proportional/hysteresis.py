@@ -8,8 +8,9 @@ over the second half of the stage. The loop area is
 
     A = ∫ (R̄_down(k) − R̄_up(k)) dk         (trapezoid over the grid, k = K/K_c),
 
-per realisation, then averaged. All (p, realisation) pairs run in one jitted
-solve: a `lax.scan` over the stages of a vmapped batch.
+per realisation, then averaged. The ramp, the split into up and down branches and
+the area are the library's (`kj.stability.adiabatic_sweep`, `split_ramp`, `loop_area`);
+all (p, realisation) pairs run in one jitted solve, a vmap of the ramp's `lax.scan`.
 
 Metrics: hysteresis_area_p0, hysteresis_area_p1 (and one per p in `ps`),
 p_max_area (the p with the largest mean area).
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+import kuramoto_jax as kj
 
 from . import common as c
 
@@ -47,31 +50,23 @@ class Config:
 @functools.lru_cache(maxsize=None)
 def make_ramp(t1: float, dt: float, save_every: float):
     """Jitted (p (P,), ω, θ0, ω' (M, N), stage K/K_c (S,)) ↦ R̄ per stage, shape (P, M, S)."""
-    integ = c.Integration(t1=t1, dt=dt, save_every=save_every)
 
     def per_real(p, omega, theta0, other, stages):
-        base = c.scheme_matrix(omega, other, p)
-
-        def stage(theta, k_ratio):
-            R, final = c.averaged_R(omega, base, (k_ratio * c.K_C)[None], theta[None], integ, final_state=True)
-            return final[0], R[0]
-
-        return jax.lax.scan(stage, theta0, stages)[1]
+        model = kj.Kuramoto(omega, kj.Dense(c.scheme_matrix(omega, other, p)))
+        return kj.stability.adiabatic_sweep(model, stages * c.K_C, theta0, t1=t1, dt=dt, save_every=save_every)[0]
 
     over_real = jax.vmap(per_real, in_axes=(None, 0, 0, 0, None))
     return jax.jit(jax.vmap(over_real, in_axes=(0, None, None, None, None)))
 
 
-def loop_area(k, R_up, R_down) -> np.ndarray:
-    """∫ (R_down − R_up) dk over the grid k (last axis)."""
-    return np.trapezoid(np.asarray(R_down) - np.asarray(R_up), np.asarray(k), axis=-1)
+loop_area = kj.stability.loop_area
 
 
 def run(config: Config, ctx) -> dict[str, float]:
     import matplotlib.pyplot as plt
 
     k = config.k_grid.values()
-    stages = np.concatenate([k, k[-2::-1]])  # up, then down (the top is not repeated)
+    stages = kj.stability.ramp_stages(k)  # up, then down (the top is not repeated)
     omega, theta0, other = c.realisations(config.seed, config.realisations, config.n, config.law)
     integ = config.integration
     f = make_ramp(float(integ.t1), float(integ.dt), float(integ.save_every))
@@ -81,8 +76,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.log(f"{len(ps)} p x {config.realisations} realisations x {len(stages)} stages "
             f"(N = {config.n}) in {time.perf_counter() - t0:.1f} s")
     G = len(k)
-    R_up = R[..., :G]
-    R_down = np.concatenate([R[..., G:][..., ::-1], R[..., G - 1:G]], axis=-1)  # on the same k grid
+    R_up, R_down = kj.stability.split_ramp(R, G)  # on the same k grid
     area = loop_area(k, R_up, R_down)  # (P, M)
     area_mean, area_sem = area.mean(1), area.std(1) / np.sqrt(max(1, area.shape[1] - 1))
     ctx.save_arrays(k_ratio=k, ps=ps, R_up=R_up, R_down=R_down, area=area)
