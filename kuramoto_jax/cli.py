@@ -3,6 +3,7 @@
     kuramoto-jax run CONFIG.yaml [--set key.path=value ...] [--out DIR] [--resume | --overwrite] [--quiet]
     kuramoto-jax show CONFIG.yaml [--set ...] [--fields]
     kuramoto-jax list
+    kuramoto-jax report [--check] [--root DIR]
 
 Exit codes: 0 success; 2 bad config or arguments (one line naming the key, no
 traceback); 1 failure during the run (with the message); 130 interrupted.
@@ -29,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Run kuramoto_jax studies from YAML configs.")
-    sub = p.add_subparsers(dest="command", metavar="{run,show,list}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,show,list,report}", parser_class=_Parser)
     sub.required = True
 
     def config_args(sp):
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--fields", action="store_true", help="also list every field with its type, bounds and help")
 
     sub.add_parser("list", help="list the studies and the shipped configs")
+
+    rp = sub.add_parser("report", help="write the results tables from the committed records (--check: compare only)")
+    rp.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table or a record disagrees")
+    rp.add_argument("--root", default=".", help="repository root (default: the current directory)")
     return p
 
 
@@ -155,6 +160,10 @@ def main(argv=None) -> int:
             return _cmd_list()
         if args.command == "show":
             return _cmd_show(args)
+        if args.command == "report":
+            from kuramoto_jax.run._report import main as report_main
+
+            return report_main(args)
         return _cmd_run(args, argv)
     except ConfigError as err:
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
