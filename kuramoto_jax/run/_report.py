@@ -21,7 +21,8 @@ equals its shipped config, or when a record names a config that does not exist.
 
 Placeholders (fields separated by spaces; RECORD is the record's key, see `record_key`):
 
-    {r RECORD METRIC [FMT]}        a metric (FMT: a format spec such as .4f or .3g; .1% prints 96.0 %)
+    {r RECORD METRIC [FMT]}        a metric (FMT: a format spec such as .4f or .3g; .1% prints 96.0 %,
+                                   /100 prints 0.53 as 53/100)
     {div RECORD METRIC METRIC [FMT]}  the ratio of two metrics of a record
     {best RECORD METRIC VAL N [FMT]}  the metric of the seed, among seeds 0..N-1, with the lowest validation
                                    metric VAL (per-seed metrics METRIC_s<i>, VAL_s<i>): a best of N taken
@@ -30,7 +31,7 @@ Placeholders (fields separated by spaces; RECORD is the record's key, see `recor
     {p KEY}                        a paper's value, as printed
     {vs RECORD METRIC KEY}         **beaten** / not beaten: the metric against the paper's value (lower is better)
     {cfg RECORD}                   the record's config as `configs/<name>.yaml`
-    {dev RECORD}                   the record's machine, precision and jax version
+    {dev RECORD [PRECISION]}       the record's machine, precision and jax version
     {wall RECORD}                  the record's wall time
     {meta RECORD FIELD}            a field of the record's meta (dotted for nested fields)
 """
@@ -195,6 +196,8 @@ def format_number(value, fmt: str = ".4g") -> str:
 
 
 def _format(value, fmt):
+    if fmt.startswith("/"):  # a fraction of N printed as a count: 0.53 with /100 gives 53/100
+        return f"{int(round(float(value) * int(fmt[1:])))}/{fmt[1:]}"
     if fmt.endswith("%"):
         return f"{float(value) * 100:{fmt[:-1]}f} %"
     if fmt in ("d", "int"):
@@ -266,7 +269,8 @@ class _Renderer:
             meta = self._rec(a[0])["meta"]
             dev = meta.get("device")
             where = f"{meta.get('cpu_count')}-core CPU" if dev == "cpu" else str(dev)
-            prec = "float64" if meta.get("x64") else "float32"
+            # a study may switch float64 on itself (meta.x64 is read before it starts): then the table says so
+            prec = a[1] if len(a) > 1 else ("float64" if meta.get("x64") else "float32")
             return f"{where}, {prec}, jax {(meta.get('versions') or {}).get('jax')}"
         if kind == "wall":
             return f"{float(self._rec(a[0])['meta'].get('wall_seconds')):.0f} s"
