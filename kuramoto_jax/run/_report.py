@@ -24,6 +24,8 @@ Placeholders (fields separated by spaces; RECORD is the record's key, see `recor
     {r RECORD METRIC [FMT]}        a metric (FMT: a format spec such as .4f or .3g; .1% prints 96.0 %,
                                    /100 prints 0.53 as 53/100)
     {div RECORD METRIC METRIC [FMT]}  the ratio of two metrics of a record
+    {arr RECORD NAME INDEX [FMT]}  the mean of the record's arrays.npz[NAME][INDEX] (INDEX: integers and
+                                   `:` separated by commas, e.g. 0,1,0,:,4 averages over the 4th axis)
     {best RECORD METRIC VAL N [FMT]}  the metric of the seed, among seeds 0..N-1, with the lowest validation
                                    metric VAL (per-seed metrics METRIC_s<i>, VAL_s<i>): a best of N taken
                                    from a run of more seeds, chosen without test data
@@ -56,7 +58,7 @@ REQUIRED_META = ("config", "device", "devices", "wall_seconds", "versions", "see
 
 _BEGIN = re.compile(r"<!-- report:table ([A-Za-z0-9_.-]+) -->")
 _END = "<!-- /report:table -->"
-_PLACEHOLDER = re.compile(r"\{(r|div|best|bestseed|p|vs|cfg|dev|wall|meta) ([^{}]*)\}")
+_PLACEHOLDER = re.compile(r"\{(r|div|arr|best|bestseed|p|vs|cfg|dev|wall|meta) ([^{}]*)\}")
 
 
 class ReportError(ValueError):
@@ -226,6 +228,21 @@ class _Renderer:
             raise ReportError(f"record {key} has no metric {name!r}")
         return rec["metrics"][name]
 
+    def _array_mean(self, key, name, index):
+        import numpy as np
+
+        path = self._rec(key)["dir"] / "arrays.npz"
+        if not path.is_file():
+            raise ReportError(f"record {key} has no arrays.npz")
+        with np.load(path) as data:
+            if name not in data:
+                raise ReportError(f"record {key}: arrays.npz has no array {name!r}")
+            idx = tuple(slice(None) if t == ":" else int(t) for t in index.split(","))
+            try:
+                return float(np.mean(data[name][idx]))
+            except IndexError as err:
+                raise ReportError(f"record {key}: {name}[{index}]: {err}") from None
+
     def _best_seed(self, key, val, n):
         vals = [self._metric(key, f"{val}_s{i}") for i in range(n)]
         return min(range(n), key=lambda i: math.inf if vals[i] is None else vals[i])
@@ -253,6 +270,8 @@ class _Renderer:
         if kind == "div":
             num, den = self._metric(a[0], a[1]), self._metric(a[0], a[2])
             return format_number(None if num is None or not den else num / den, *(a[3:4]))
+        if kind == "arr":
+            return format_number(self._array_mean(a[0], a[1], a[2]), *(a[3:4]))
         if kind in ("best", "bestseed"):
             seed = self._best_seed(a[0], a[2 if kind == "best" else 1], int(a[3 if kind == "best" else 2]))
             if kind == "bestseed":
