@@ -31,11 +31,11 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.integrate import solve_ivp  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
+from scipy.integrate import solve_ivp
 
-import kuramoto_jax as kj  # noqa: E402
+import kuramoto_jax as kj
 
 N, K, T = 1000, 2.0, 10.0
 
@@ -61,7 +61,7 @@ def reference(theta0, omega):
 
 def toolkit(omega, dtype, solver, dt, rtol=None):
     om = jnp.asarray(omega, dtype)
-    kwargs = {} if rtol is None else dict(rtol=rtol, atol=rtol, max_steps=100_000)
+    kwargs = {} if rtol is None else {"rtol": rtol, "atol": rtol, "max_steps": 100_000}
 
     @jax.jit
     def run(th0):
@@ -109,8 +109,8 @@ def main(argv=None):
     rows = []
     lsoda_out, w, c = timed(kuramoto040(omega), theta0, args.repeats)
     e_lsoda = wrap_err(lsoda_out, ref)
-    rows.append(dict(impl="kuramoto 0.4.0 (odeint/LSODA, float64, default rtol = atol = 1.49e-8)", error=e_lsoda,
-                     wall_s=w, cpu_s=c))
+    rows.append({"impl": "kuramoto 0.4.0 (odeint/LSODA, float64, default rtol = atol = 1.49e-8)", "error": e_lsoda,
+                     "wall_s": w, "cpu_s": c})
 
     def ladder(name, make, params):
         chosen = None
@@ -123,33 +123,33 @@ def main(argv=None):
         if chosen is None:
             return
         out, w, c = timed(make(chosen), theta0, args.repeats)
-        rows.append(dict(impl=name(chosen), error=wrap_err(out, ref), wall_s=w, cpu_s=c))
+        rows.append({"impl": name(chosen), "error": wrap_err(out, ref), "wall_s": w, "cpu_s": c})
 
     ladder(lambda r: f"toolkit tsit5 adaptive (PID), float64, rtol = atol = {r:g}",
            lambda r: toolkit(omega, jnp.float64, "tsit5", 0.01, rtol=r), [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10])
     ladder(lambda d: f"toolkit rk4 fixed step, float64, dt = {d:g}",
            lambda d: toolkit(omega, jnp.float64, "rk4", d), [0.1, 0.05, 0.02, 0.01, 0.005, 0.002])
     out, w, c = timed(toolkit(omega, jnp.float32, "rk4", 0.01), theta0, args.repeats)
-    rows.append(dict(impl="toolkit rk4 fixed step, float32, dt = 0.01 (core_bench's speed row)",
-                     error=wrap_err(out, ref), wall_s=w, cpu_s=c))
+    rows.append({"impl": "toolkit rk4 fixed step, float32, dt = 0.01 (core_bench's speed row)",
+                     "error": wrap_err(out, ref), "wall_s": w, "cpu_s": c})
     for r in rows:
         r["cpu_ratio_vs_kuramoto040"] = rows[0]["cpu_s"] / r["cpu_s"]
         r["wall_ratio_vs_kuramoto040"] = rows[0]["wall_s"] / r["wall_s"]
 
-    record = dict(benchmark="equal_accuracy", problem=f"mean field N = {N}, K = {K}, T = {T}, key 0",
-                  reference="scipy solve_ivp DOP853, float64, rtol = atol = 1e-12",
-                  error="max_i |wrap(theta_i(T) - theta_ref_i(T))|", machine=platform.node(),
-                  platform=f"{platform.system()} {platform.machine()}", cpu_count=os.cpu_count(),
-                  load_average=list(os.getloadavg()), repeats=args.repeats,
-                  versions={p: metadata.version(p) for p in ("jax", "diffrax", "scipy", "numpy", "kuramoto")},
-                  rows=rows)
+    record = {"benchmark": "equal_accuracy", "problem": f"mean field N = {N}, K = {K}, T = {T}, key 0",
+                  "reference": "scipy solve_ivp DOP853, float64, rtol = atol = 1e-12",
+                  "error": "max_i |wrap(theta_i(T) - theta_ref_i(T))|", "machine": platform.node(),
+                  "platform": f"{platform.system()} {platform.machine()}", "cpu_count": os.cpu_count(),
+                  "load_average": list(os.getloadavg()), "repeats": args.repeats,
+                  "versions": {p: metadata.version(p) for p in ("jax", "diffrax", "scipy", "numpy", "kuramoto")},
+                  "rows": rows}
     with open(args.out + ".json", "w") as f:
         json.dump(record, f, indent=2)
     lines = [f"# Equal-accuracy comparison with `kuramoto` 0.4.0 ({record['problem']})", "",
-             f"Reference: {record['reference']}; error: {record['error']}. Machine: {record['cpu_count']}-core "
+             (f"Reference: {record['reference']}; error: {record['error']}. Machine: {record['cpu_count']}-core "
              f"CPU (`{record['machine']}`), jax {record['versions']['jax']}, diffrax {record['versions']['diffrax']}; "
              f"load average {record['load_average'][0]:.1f} (shared: compare CPU times). "
-             f"Times: min over {args.repeats} repeats.", "",
+             f"Times: min over {args.repeats} repeats."), "",
              "| implementation | error vs reference | wall | process CPU | CPU-time ratio kuramoto 0.4.0 / this |",
              "|---|---|---|---|---|"]
     for r in rows:

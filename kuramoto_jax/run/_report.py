@@ -199,11 +199,11 @@ def format_number(value, fmt: str = ".4g") -> str:
 
 def _format(value, fmt):
     if fmt.startswith("/"):  # a fraction of N printed as a count: 0.53 with /100 gives 53/100
-        return f"{int(round(float(value) * int(fmt[1:])))}/{fmt[1:]}"
+        return f"{round(float(value) * int(fmt[1:]))}/{fmt[1:]}"
     if fmt.endswith("%"):
         return f"{float(value) * 100:{fmt[:-1]}f} %"
     if fmt in ("d", "int"):
-        return f"{int(round(float(value)))}"
+        return f"{round(float(value))}"
     if fmt.endswith("e"):
         mantissa, exp = f"{float(value):{fmt}}".split("e")
         return f"{mantissa}e{int(exp)}"
