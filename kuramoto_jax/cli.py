@@ -3,6 +3,7 @@
     kuramoto-jax run CONFIG [--set key.path=value ...] [--out DIR] [--resume | --overwrite] [--quiet]
     kuramoto-jax show CONFIG [--set ...] [--fields]
     kuramoto-jax list
+    kuramoto-jax report [--check] [--root DIR]
     kuramoto-jax --version
 
 CONFIG is a shipped config's name (`quickstart`, `kuranet/global_case1`: its path under
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog=PROG, description="Run kuramoto_jax studies from YAML configs.")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="{run,show,list}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,show,list,report}", parser_class=_Parser)
     sub.required = True
 
     def config_args(sp):
@@ -64,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--fields", action="store_true", help="also list every field with its type, bounds and help")
 
     sub.add_parser("list", help="list the registered studies and the shipped configs")
+
+    rp = sub.add_parser("report", help="write the results tables from the committed records (--check: compare only)")
+    rp.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table or a record disagrees")
+    rp.add_argument("--root", default=".", help="repository root (default: the current directory)")
     return p
 
 
@@ -166,6 +171,10 @@ def main(argv=None) -> int:
             return _cmd_list()
         if args.command == "show":
             return _cmd_show(args)
+        if args.command == "report":
+            from kuramoto_jax.run._report import main as report_main
+
+            return report_main(args)
         return _cmd_run(args, argv)
     except ConfigError as err:
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Vowel classification by equilibrium propagation: which parameters to learn, how to initialise.
 
 Every run is one (mode, init, seed): a layered 2+H+2 Kuramoto network (paper's
-protocol, SCIENCE.md §4) whose inputs are the F1/F2 formants as natural
+protocol, arXiv 2604.10272; see experiments/ep/RESULTS.md) whose inputs are the F1/F2 formants as natural
 frequencies ω_in = 1.5·x, trained by per-sample EP (β = 0.1, lr 1e-3, clip 2)
 for `epochs` epochs on an 80/20 split drawn per seed. Modes:
 
