@@ -57,8 +57,12 @@ class ResolvedRun:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
 
-def resolve(config=None, overrides: Sequence[str] = (), *, data: dict | None = None) -> ResolvedRun:
+def resolve(config=None, overrides: Sequence[str] = (), *, data: dict | None = None,
+            check: bool = True) -> ResolvedRun:
     """Read a config (a YAML file or a shipped config's name), apply `--set` overrides, validate.
+
+    `check=False` skips the study's own `check_config` (e.g. that a data file is readable), for
+    comparing configs on a machine without the data.
 
     Raises ConfigError (one line, naming the key path) on any problem.
     """
@@ -83,9 +87,9 @@ def resolve(config=None, overrides: Sequence[str] = (), *, data: dict | None = N
     devices = _config.resolve_devices(data.pop("devices", "all"))
     data.pop("study")
     config = _config.from_dict(module.Config, data)
-    check = getattr(module, "check_config", None)
-    if callable(check):
-        check(config)
+    check_config = getattr(module, "check_config", None)
+    if check and callable(check_config):
+        check_config(config)
     return ResolvedRun(study=study, module=module, config=config, devices=devices, source=source)
 
 
