@@ -55,8 +55,12 @@ def test_simple_smoke_run_and_load_posterior(tmp_path):
 @pytest.mark.slow
 def test_three_node_smoke_run(tmp_path):
     m = _run(tmp_path, "three_node_smoke")
-    for name in ("k12", "k13", "k21", "k23", "k31", "k32"):
-        assert np.isfinite(m[f"nrmse_{name}"]) and np.isfinite(m[f"contraction_{name}"])
+    # 20 training steps teach the flow little (contraction is near zero or negative at this size), so
+    # this checks the per-coupling bookkeeping: the headline numbers summarise the six couplings.
+    names = ("k12", "k13", "k21", "k23", "k31", "k32")
+    assert m["nrmse"] == pytest.approx(np.mean([m[f"nrmse_{n}"] for n in names]))
+    assert m["contraction"] == pytest.approx(np.mean([m[f"contraction_{n}"] for n in names]))
+    assert m["calibration_error"] == max(m[f"calibration_error_{n}"] for n in names)
     assert (tmp_path / "three_node_smoke" / "figures" / "pairplot.png").is_file()
 
 
@@ -134,12 +138,16 @@ def test_ecdf_mcmc_matches_the_grid_posterior():
 
 @pytest.mark.slow  # NUTS compiles a gradient through the simulator: minutes under load
 def test_mcmc_compare_smoke_run(tmp_path):
+    # At smoke size (a 20-step posterior, chains of 20-40 draws) the comparison still has content: both
+    # MCMC chains contract against the prior on every coupling (seed 0: 0.40-0.80 NUTS, 0.39-0.98 SA),
+    # their draws score at least log L(K*) more often than prior draws do (1.0 and 0.95 against 0.9),
+    # and the two chains on the same likelihood disagree (C2ST 0.95), as in the full run.
     metrics, _ = execute(resolve(CONFIGS / "mcmc_compare_smoke.yaml"), tmp_path / "mc", quiet=True)
-    for m in ("npe", "nuts", "sa"):
-        assert np.isfinite(metrics[f"{m}_seconds_per_dataset"])
-        for name in ("k12", "k32"):
-            assert 0 < metrics[f"{m}_mean_{name}"] < 2 and metrics[f"{m}_sd_{name}"] > 0
-        assert -1 <= metrics[f"{m}_corr_k12_k13"] <= 1
-    assert 0 <= metrics["c2st_npe_nuts"] <= 1 and 0 <= metrics["ecdf_prior_fraction_above_truth"] <= 1
+    names = ("k12", "k13", "k21", "k23", "k31", "k32")
+    for m in ("nuts", "sa"):
+        for name in names:
+            assert metrics[f"{m}_contraction_{name}"] > 0.3, (m, name)
+        assert metrics[f"ecdf_frac_{m}_draws_above_truth"] >= metrics["ecdf_prior_fraction_above_truth"]
+    assert metrics["c2st_nuts_sa"] > 0.6
     assert {"mcmc_marginals.png", "mcmc_pairs.png"} <= {p.name for p in (tmp_path / "mc" / "figures").glob("*.png")}
     assert npe.load_posterior(tmp_path / "mc").simulator.num_params == 6
