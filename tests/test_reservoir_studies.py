@@ -4,7 +4,6 @@ import json
 import pathlib
 import sys
 
-import numpy as np
 import pytest
 
 from kuramoto_jax.run import execute, resolve
