@@ -70,7 +70,10 @@ def test_cluster_smoke_run(tmp_path):
 @pytest.mark.slow
 def test_image_smoke_run(tmp_path):
     m = _run(tmp_path, "cluster_smoke", "dataset=image", "image.height=8", "image.width=8", "n=12")
-    assert 0.0 < m["sbd"] <= 1.0 and 0.0 < m["sbd_kmeans_pixels"] <= 1.0
+    # Three training steps segment nothing reliably (seed 0: SBD 0.48 trained, 0.36 untrained), so this
+    # checks the image, its segments and the score fit together: k-means on the pixel features of the
+    # synthetic image recovers most of its segments (SBD 0.77).
+    assert m["sbd_kmeans_pixels"] > 0.6
 
 
 def test_shipped_configs_resolve():
