@@ -18,7 +18,7 @@ CONFIGS = ROOT / "configs" / "ep"
 
 
 def _run(tmp_path, name, *sets):
-    resolved = resolve(CONFIGS / f"{name}.yaml", [s for kv in sets for s in ("--set", kv)])
+    resolved = resolve(CONFIGS / f"{name}.yaml", list(sets))  # "key=value" items, as after --set
     metrics, _ = execute(resolved, tmp_path / name, quiet=True)
     saved = json.loads((tmp_path / name / "metrics.json").read_text())
     assert saved["meta"]["status"] == "completed"
@@ -35,16 +35,24 @@ def test_gradient_study_smoke(tmp_path):
 
 @pytest.mark.skipif(not (ep.default_data_path() or pathlib.Path("")).is_file(), reason="Hillenbrand vowels CSV not available")
 def test_vowel_study_smoke(tmp_path):
-    m = _run(tmp_path, "vowels_smoke")
-    for key in ("omega_only_acc_all", "k_matched_acc_all", "converged_random", "converged_spectral"):
-        assert 0.0 <= m[f"{key}"] <= 1.0 if key.startswith("converged") else 0.0 <= m[f"{key.split('_acc')[0]}_random_acc_all"] <= 1.0
+    # The paper's comparison on a small seed set: 16 seeds x 100 epochs from random ω. Among the seeds
+    # that converge, learning the 7 frequencies beats learning 7 matched couplings (seed 0: 92.3 % vs
+    # 83.8 % test accuracy, Welch p = 0.003; the full study: 96.0 % vs 82.8 % over 100 seeds).
+    m = _run(tmp_path, "vowels_smoke", "n_seeds=16", "epochs=100", "inits=[random]")
+    assert m["omega_only_acc_converged"] > m["k_matched_acc_converged"] + 0.04
+    assert m["omega_only_acc_converged"] > 0.85 and m["welch_p"] < 0.05
     assert m["omega_only_random_skipped_frac"] == 0.0
     arrays = np.load(tmp_path / "vowels_smoke" / "arrays.npz")
-    assert arrays["test_cos"].shape == (4,)
+    assert arrays["test_cos"].shape == (32,)
 
 
 def test_digits_study_smoke(tmp_path):
+    # 8 EP steps of a 64+4+10 net on 64 images: far too short for accuracy (it stays at chance), but the
+    # EP updates must lower the cost they estimate the gradient of (seed 0: 22.6 → 4.1 in the last
+    # epoch; seed 1: 16.9 → 9.4). A sign or scale error in the EP gradient would raise it.
     m = _run(tmp_path, "digits_smoke")
-    assert 0.0 <= m["digits_test_acc"] <= 1.0 and m["logreg_test_acc"] > 0.8
+    loss = np.load(tmp_path / "digits_smoke" / "arrays.npz")["loss"]
+    assert loss.shape == (8,)
+    assert m["final_loss"] < 0.7 * loss[0] and loss[-1] < loss[0]
     assert m["usable_fraction_mean"] > 0.5 and m["test_valid_fraction"] > 0.5
     assert (tmp_path / "digits_smoke" / "checkpoints" / "digits.msgpack").is_file()

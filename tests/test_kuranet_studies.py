@@ -28,21 +28,36 @@ def _run(tmp_path, name, *sets):
 def test_global_smoke_run(tmp_path):
     # The reference evaluation protocol with the training burn-in (10 steps) must reproduce V_data exactly.
     m = _run(tmp_path, "global_smoke", "ref_burn_in_steps=10", "ref_size_burn_in_steps=40")
-    for key in ("V_data", "V_size", "V_data_size", "control_V_data", "control_V_size", "control_V_data_size",
-                "V_data_ref", "V_size_ref", "V_data_size_ref", "control_V_size_ref"):
-        assert 0.0 <= m[key] <= 1.0, key
     assert m["V_data_ref"] == pytest.approx(m["V_data"], rel=1e-6)
     assert m["control_V_data_ref_s1"] == pytest.approx(m["control_V_data_s1"], rel=1e-6)
-    assert np.isfinite(m["fan_in_peak_tau"]) and 0 <= m["fan_in_peak_tau"] <= 40
+    # Training works: in every regime and for both seeds the trained coupling holds synchrony far better
+    # than its untrained control (seed 0: V 0.023 / 0.027 / 0.029 against 0.26 / 0.28 / 0.28).
+    for regime in ("data", "size", "data_size"):
+        assert m[f"V_{regime}"] < 0.3 * m[f"control_V_{regime}"], regime
+    for s in (0, 1):
+        assert m[f"V_data_s{s}"] < 0.5 * m[f"control_V_data_s{s}"], s
+    assert 0 <= m["fan_in_peak_tau"] <= 40  # a peak of the fan-in map inside the delay range (Case III)
+
+
+def test_cluster_run(tmp_path):
+    # Two moons, n = 50 oscillators, 50 training steps, two seeds trained at once and the better kept by
+    # validation (a single seed may stay trapped in global synchrony: seed 1 alone ends at L = 0.56).
+    # The kept coupling separates the two groups far better than its untrained control on test graphs,
+    # on the whole training and test sets as one network each, and after the reference protocol's
+    # longer burn-in (seeds 0-1: L 0.13 against 0.71; seeds 1-2: 0.21 against 0.66, all regimes
+    # below 0.41 x control), and is about as good as the block control that knows the labels.
+    m = _run(tmp_path, "cluster_test")
+    for key in ("L_data", "L_size", "L_data_size", "L_data_ref"):
+        assert m[key] < 0.5 * m["control_" + key], key
+    assert m["L_data"] < 0.25 and m["L_data"] < m["block_L_data"] + 0.1
 
 
 @pytest.mark.slow  # heavy (compilation-bound): run with `pytest -m slow`
 def test_cluster_smoke_run(tmp_path):
-    # Two seeds trained at once, two mixtures (k = 2, 3) in one run.
+    # Two seeds trained at once, two mixtures (k = 2, 3) in one run: the bookkeeping of seeds and ks.
     m = _run(tmp_path, "cluster_smoke", "num_seeds=2", "ks=[2,3]")
     for k in (2, 3):
         for key in ("L_data", "L_size", "L_data_size", "control_L_data", "block_L_size"):
-            assert 0.0 <= m[f"k{k}_{key}"] <= 1.0, key
             per_seed = [m[f"k{k}_{key}_s{j}"] for j in range(2)]
             # The reported value is the validation-best seed's; mean/std are over the seeds.
             assert m[f"k{k}_{key}"] == per_seed[int(m[f"k{k}_best_seed"])]
@@ -55,7 +70,10 @@ def test_cluster_smoke_run(tmp_path):
 @pytest.mark.slow
 def test_image_smoke_run(tmp_path):
     m = _run(tmp_path, "cluster_smoke", "dataset=image", "image.height=8", "image.width=8", "n=12")
-    assert 0.0 < m["sbd"] <= 1.0 and 0.0 < m["sbd_kmeans_pixels"] <= 1.0
+    # Three training steps segment nothing reliably (seed 0: SBD 0.48 trained, 0.36 untrained), so this
+    # checks the image, its segments and the score fit together: k-means on the pixel features of the
+    # synthetic image recovers most of its segments (SBD 0.77).
+    assert m["sbd_kmeans_pixels"] > 0.6
 
 
 def test_shipped_configs_resolve():

@@ -20,32 +20,47 @@ if str(ROOT) not in sys.path:
 CONFIGS = ROOT / "configs" / "npe"
 
 
-def _run(tmp_path, name):
-    metrics, _ = execute(resolve(CONFIGS / f"{name}.yaml"), tmp_path / name, quiet=True)
+def _run(tmp_path, name, *sets):
+    metrics, _ = execute(resolve(CONFIGS / f"{name}.yaml", list(sets)), tmp_path / name, quiet=True)
     saved = json.loads((tmp_path / name / "metrics.json").read_text())
     assert saved["meta"]["status"] == "completed"
     assert {"recovery.png", "calibration.png", "posteriors.png"} <= {p.name for p in (tmp_path / name / "figures").glob("*.png")}
-    for key in ("nrmse", "contraction", "calibration_error", "train_seconds", "simulate_seconds", "inference_ms_per_dataset"):
-        assert np.isfinite(metrics[key]), key
     return metrics
 
 
 def test_simple_smoke_run_and_load_posterior(tmp_path):
-    m = _run(tmp_path, "simple_smoke")
-    assert 0 <= m["calibration_error"] <= 0.5
+    # 1000 simulations and 500 steps of a tiny flow (seconds) already give a posterior that contracts
+    # and is calibrated on 24 held-out data sets (seed 0: contraction 0.975, NRMSE 0.086, calibration
+    # error 0.037; seed 1: 0.957, 0.086, 0.026); the 30-step smoke default does not (contraction 0.15).
+    m = _run(tmp_path, "simple_smoke", "num_train=1000", "chunk=500", "num_test=24", "train.num_steps=500",
+             "train.learning_rate=3e-3", "train.eval_every=100", "train.checkpoint_every=500")
+    assert m["contraction"] > 0.9 and m["nrmse"] < 0.15
+    assert m["calibration_error"] < 0.1
+    arrays = np.load(tmp_path / "simple_smoke" / "arrays.npz")
+    draws, truth = arrays["test_draws"][..., 0], arrays["test_theta"][:, 0]  # (24, 50), (24,)
+    lo, hi = np.quantile(draws, [0.05, 0.95], axis=1)
+    assert np.mean((lo < truth) & (truth < hi)) >= 0.7  # 90 % intervals: 19/24 and 20/24 for seeds 0, 1
     post = npe.load_posterior(tmp_path / "simple_smoke")
     low, high = post.prior_bounds
     y = post.simulate(jax.random.key(0), jnp.array([1.0]))
     assert y.shape == (len(post.observation_times), 16)
     draws = np.asarray(post.sample(jax.random.key(1), y, 200))
     assert draws.shape == (200, 1) and np.all((draws > low) & (draws < high))
+    # the reloaded posterior is the trained one: a strong and a weak coupling are told apart
+    y_strong = post.simulate(jax.random.key(2), jnp.array([2.5]))
+    strong = np.asarray(post.sample(jax.random.key(3), y_strong, 200))
+    assert abs(np.mean(strong) - 2.5) < 0.5 and abs(np.mean(draws) - 1.0) < 0.5
 
 
 @pytest.mark.slow
 def test_three_node_smoke_run(tmp_path):
     m = _run(tmp_path, "three_node_smoke")
-    for name in ("k12", "k13", "k21", "k23", "k31", "k32"):
-        assert np.isfinite(m[f"nrmse_{name}"]) and np.isfinite(m[f"contraction_{name}"])
+    # 20 training steps teach the flow little (contraction is near zero or negative at this size), so
+    # this checks the per-coupling bookkeeping: the headline numbers summarise the six couplings.
+    names = ("k12", "k13", "k21", "k23", "k31", "k32")
+    assert m["nrmse"] == pytest.approx(np.mean([m[f"nrmse_{n}"] for n in names]))
+    assert m["contraction"] == pytest.approx(np.mean([m[f"contraction_{n}"] for n in names]))
+    assert m["calibration_error"] == max(m[f"calibration_error_{n}"] for n in names)
     assert (tmp_path / "three_node_smoke" / "figures" / "pairplot.png").is_file()
 
 
@@ -66,26 +81,73 @@ def test_ecdf_vector_and_gaussian_synthetic_likelihood():
         npe.ECDFLikelihood.fit(sim, jax.random.key(0), jnp.array([1.0, 2.0]))
 
 
-@pytest.mark.slow
-def test_ecdf_mcmc_posterior_covers_truth():
-    sim = npe.simple_network(n=20, protocol=npe.ObservationProtocol(t1=4.0, dt=0.1, stride=1))
-    lik = npe.ECDFLikelihood.fit(sim, jax.random.key(0), jnp.array([2.5]), num_ref=60, num_bins=5, num_sim=8,
+def _ecdf_grid_posterior(t1, k_true, data_key=7):
+    """ECDF synthetic likelihood (N = 20, covariance fitted at the truth) of one data set at K = k_true,
+    evaluated on a grid of K under the U(0, 3) prior: (likelihood, grid (59,), posterior weights (59,))."""
+    sim = npe.simple_network(n=20, protocol=npe.ObservationProtocol(t1=t1, dt=0.1, stride=1))
+    lik = npe.ECDFLikelihood.fit(sim, jax.random.key(0), jnp.array([k_true]), num_ref=60, num_bins=5, num_sim=8,
                                  smoothing=0.02)
-    y = sim.simulate(jax.random.key(7), jnp.array([2.5]))
+    y = sim.simulate(jax.random.key(data_key), jnp.array([k_true]))
+    e_obs = lik.observe(y)
+    grid = np.linspace(0.05, 2.95, 59)
+    ll = np.asarray(jax.jit(jax.vmap(lambda k: lik.log_likelihood(k[None], e_obs)))(jnp.asarray(grid)))
+    w = np.exp(ll - ll.max())
+    return lik, y, grid, w / w.sum()
+
+
+def _mean_sd_quantiles(grid, w, qs):
+    mean = float(np.sum(w * grid))
+    cdf = np.cumsum(w)
+    return mean, float(np.sqrt(np.sum(w * (grid - mean) ** 2))), [float(grid[np.searchsorted(cdf, q)]) for q in qs]
+
+
+def test_ecdf_likelihood_posterior_moves_to_the_truth_as_data_grow():
+    """What the ECDF synthetic likelihood of the six statistics can do on the simple network.
+
+    It is weak and biased towards small K on short data: for K* = 2.5 and 2 time units the grid
+    posterior mean is 0.50 (99 % interval [0.05, 2.45], truth outside), and at 4 time units the
+    99.5 % quantile is 2.25 (the former MCMC test's failure with these keys). With 8 time units the
+    posterior has moved to the truth (mean 2.18, 99 % interval [1.45, 2.90] covers 2.5), and it
+    separates a weak coupling K* = 1.0 (mean 0.32) from the strong one. The exact grid posterior
+    is used so that the check is about the likelihood, not about an MCMC chain's convergence.
+    """
+    _, _, grid, w_short = _ecdf_grid_posterior(2.0, 2.5)
+    mean_short, _, _ = _mean_sd_quantiles(grid, w_short, [])
+    _, _, grid, w_long = _ecdf_grid_posterior(8.0, 2.5)
+    mean_long, sd_long, (lo, hi) = _mean_sd_quantiles(grid, w_long, [0.005, 0.995])
+    assert abs(mean_long - 2.5) < 0.5 and lo < 2.5 < hi
+    assert abs(mean_long - 2.5) < 0.3 * abs(mean_short - 2.5)
+    _, _, grid, w_weak = _ecdf_grid_posterior(8.0, 1.0)
+    mean_weak, sd_weak, (lo_w, hi_w) = _mean_sd_quantiles(grid, w_weak, [0.005, 0.995])
+    assert lo_w < 1.0 < hi_w
+    assert mean_long - mean_weak > 2 * (sd_long + sd_weak)
+
+
+@pytest.mark.slow  # NUTS through the simulator: about a minute of CPU
+def test_ecdf_mcmc_matches_the_grid_posterior():
+    # The numpyro sampler on the same likelihood reproduces the exact grid posterior of the
+    # 8-time-unit data set (mean 2.18, sd 0.38) and covers the truth.
+    lik, y, grid, w = _ecdf_grid_posterior(8.0, 2.5)
+    mean, sd, _ = _mean_sd_quantiles(grid, w, [])
     draws = npe.sample_ecdf_posterior(lik, jax.random.key(1), y, num_samples=200, num_warmup=200)
     assert draws.shape == (200, 1)
+    assert abs(np.mean(draws) - mean) < 0.15 and 0.6 * sd < np.std(draws) < 1.5 * sd
     lo, hi = np.quantile(draws, [0.005, 0.995])
     assert lo < 2.5 < hi
 
 
 @pytest.mark.slow  # NUTS compiles a gradient through the simulator: minutes under load
 def test_mcmc_compare_smoke_run(tmp_path):
+    # At smoke size (a 20-step posterior, chains of 20-40 draws) the comparison still has content: both
+    # MCMC chains contract against the prior on every coupling (seed 0: 0.40-0.80 NUTS, 0.39-0.98 SA),
+    # their draws score at least log L(K*) more often than prior draws do (1.0 and 0.95 against 0.9),
+    # and the two chains on the same likelihood disagree (C2ST 0.95), as in the full run.
     metrics, _ = execute(resolve(CONFIGS / "mcmc_compare_smoke.yaml"), tmp_path / "mc", quiet=True)
-    for m in ("npe", "nuts", "sa"):
-        assert np.isfinite(metrics[f"{m}_seconds_per_dataset"])
-        for name in ("k12", "k32"):
-            assert 0 < metrics[f"{m}_mean_{name}"] < 2 and metrics[f"{m}_sd_{name}"] > 0
-        assert -1 <= metrics[f"{m}_corr_k12_k13"] <= 1
-    assert 0 <= metrics["c2st_npe_nuts"] <= 1 and 0 <= metrics["ecdf_prior_fraction_above_truth"] <= 1
+    names = ("k12", "k13", "k21", "k23", "k31", "k32")
+    for m in ("nuts", "sa"):
+        for name in names:
+            assert metrics[f"{m}_contraction_{name}"] > 0.3, (m, name)
+        assert metrics[f"ecdf_frac_{m}_draws_above_truth"] >= metrics["ecdf_prior_fraction_above_truth"]
+    assert metrics["c2st_nuts_sa"] > 0.6
     assert {"mcmc_marginals.png", "mcmc_pairs.png"} <= {p.name for p in (tmp_path / "mc" / "figures").glob("*.png")}
     assert npe.load_posterior(tmp_path / "mc").simulator.num_params == 6

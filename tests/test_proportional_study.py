@@ -82,24 +82,52 @@ def test_readouts_on_known_curves():
     assert size.slope_at(k, R) == pytest.approx(1 / 0.8, rel=1e-9)
 
 
-def test_studies_tiny(tmp_path):
-    common = ("n=10", "realisations=2")
-    m = _run(tmp_path, "transition", *common, "histogram_realisations=2")
-    for key in ("k_sync_uniform", "k_sync_proportional", "histogram_k_ratio", "bimodality_p0", "bimodality_p1"):
-        assert key in m
-    m = _run(tmp_path, "pmap", *common, "num_p=2")
-    assert {"p_star", "k_sync_best", "k_sync_uniform", "k_sync_p0", "k_sync_p3"} <= set(m)
-    m = _run(tmp_path, "correlation", *common, "rhos=[1.0]")
-    assert {"k_sync_uniform", "k_sync_rho1", "R_rho1"} <= set(m)
-    m = _run(tmp_path, "sparse", *common, "keep_fractions=[0.2,1.0]")
-    assert {"keep_fraction_needed", "k_sync_full", "R_keep0p2", "R_keep1"} <= set(m)
-    assert 0 <= m["R_keep0p2"] <= 1
-    m = _run(tmp_path, "hysteresis", *common, "ps=[0.0,1.0]")
-    assert {"hysteresis_area_p0", "hysteresis_area_p1", "p_max_area"} <= set(m)
-    m = _run(tmp_path, "size", "sizes=[10]", "realisations=1", "min_realisations=2")
-    assert "k_half_n10" in m and "slope_n10" in m
+# Small runs in which the studies' effects are resolved (N = 40, 4 realisations, 9 K values, t1 = 30):
+# the effects below held with wide margins for seeds 0, 1 and 2; seed 0 is tested. All studies
+# share the sweep shape (2 schemes x 4 realisations x 9 K), so one compilation serves most of them.
+SMALL = ["n=40", "realisations=4", "k_grid.start=0.5", "k_grid.stop=2.5", "k_grid.num=9",
+         "integration.t1=30", "integration.dt=0.2", "integration.save_every=1"]
+
+
+def _run_small(tmp_path, name, *sets):
+    base = SMALL[1:] if name == "size" else SMALL  # the size study sets N through `sizes`
+    resolved = resolve(CONFIGS / f"{name}.yaml", base + list(sets))
+    metrics, _ = execute(resolved, tmp_path / name, quiet=True)
+    assert json.loads((tmp_path / name / "metrics.json").read_text())["meta"]["status"] == "completed"
+    assert list((tmp_path / name / "figures").glob("*.png"))
+    return metrics
+
+
+def test_studies_small_runs_show_the_proportional_advantage(tmp_path):
+    # Transition: p = 1 reaches R̄ >= 0.9 two grid steps (0.5 K_c) before uniform coupling (1.25 vs 1.75).
+    tr = _run_small(tmp_path, "transition", "histogram_realisations=0")
+    assert tr["k_sync_proportional"] + 0.4 < tr["k_sync_uniform"]
+    # The (p, K) map over p in {0, 1} on the same realisations: its rows are the transition's curves.
+    pm = _run_small(tmp_path, "pmap", "num_p=2", "p_stop=1.0")
+    assert pm["p_star"] == 1.0
+    assert (pm["k_sync_p0"], pm["k_sync_p1"]) == (tr["k_sync_uniform"], tr["k_sync_proportional"])
+    # Correlation: ρ = 1 is proportional coupling; ρ = 0 (positive couplings unrelated to the
+    # detuning) is no better than uniform coupling at K = 1.25 K_c, where ρ = 1 is locked.
+    co = _run_small(tmp_path, "correlation", "rhos=[0.0,1.0]", "k_probe=1.25")
+    assert co["k_sync_rho1"] == pm["k_sync_p1"] and co["k_sync_rho0"] >= co["k_sync_uniform"]
+    assert co["R_rho1"] > 0.9 and co["R_rho1"] > co["R_rho0"] + 0.15
+    assert abs(co["R_rho0"] - co["R_uniform"]) < 0.05
+    # Sparse: at k_sync_full (1.25) the full scheme is the ρ = 1 run above, to rounding; keeping the
+    # strongest 2 % of the terms (renormalised to the same budget) destroys synchrony.
+    sp = _run_small(tmp_path, "sparse", "keep_fractions=[0.02,1.0]")
+    assert sp["k_sync_full"] == co["k_sync_rho1"]
+    assert sp["R_keep1"] == pytest.approx(co["R_rho1"], abs=1e-9)
+    assert sp["R_keep0p02"] < 0.5 and sp["keep_fraction_needed"] == 1.0
+    # Hysteresis: an adiabatic ramp up and down leaves no loop for uniform coupling (area ~ 0.003),
+    # a loop of area 0.04-0.10 for p = 1 (explosive synchronisation).
+    hy = _run_small(tmp_path, "hysteresis", "ps=[0.0,1.0]")
+    assert abs(hy["hysteresis_area_p0"]) < 0.015
+    assert hy["hysteresis_area_p1"] > 0.025 and hy["p_max_area"] == 1.0
+    # Size: the finite-size transition moves up with N (k_half 0.82-0.83 at N = 10, 1.03-1.08 at N = 80).
+    si = _run_small(tmp_path, "size", "sizes=[10,80]", "min_realisations=4")
+    assert si["k_half_n10"] + 0.1 < si["k_half_n80"] and si["size_exponent"] > 0.05
     arrays = np.load(tmp_path / "size" / "arrays.npz")
-    assert arrays["R"].shape == (1, 4)
+    assert arrays["R"].shape == (2, 9)
 
 
 def test_same_seed_same_metrics(tmp_path):

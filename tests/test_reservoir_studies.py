@@ -3,7 +3,6 @@
 import json
 import pathlib
 
-import numpy as np
 import pytest
 
 from kuramoto_jax.run import execute, resolve
@@ -22,27 +21,35 @@ def _run(tmp_path, name, *sets):
 
 
 def test_prediction_study(tmp_path):
-    m = _run(tmp_path, "prediction_smoke")
+    # Two K below K_c and two above: the read-out error must drop past K_c, for both laws and tasks
+    # (seed 0: 5-6x lower at the best K, which is above K_c; seed 1 alike, 6-1700x).
+    m = _run(tmp_path, "prediction_smoke", "k_over_kc=[0.5,0.8,1.25,2.0]")
     for law in ("gaussian", "uniform"):
         for task in ("prediction", "transformation"):
             p = f"{law}_{task}_"
-            for key in ("mse_below_kc", "mse_above_kc", "k_best_over_kc", "mse_eps0_above_kc"):
-                assert np.isfinite(m[p + key])
-            assert m[p + "k_best_over_kc"] in (0.5, 2.0)
+            assert m[p + "k_best_over_kc"] > 1.0, p
+            assert m[p + "mse_above_kc"] < 0.3 * m[p + "mse_below_kc"], p
             # with the additive input, ε only rotates the order parameters by ε∫u (exact
-            # symmetry), so the ε = 0 control reads out nearly the same signal
-            assert 0.5 < m[p + "ratio_eps0_over_eps"] < 2.0
+            # symmetry), so the ε = 0 control reads out nearly the same signal (within 1 % here)
+            assert abs(m[p + "ratio_eps0_over_eps"] - 1) < 0.05, p
     # the uniform law locks abruptly: read-out far better above K_c, even at N = 40
     assert m["uniform_prediction_mse_above_kc"] < 0.2 * m["uniform_prediction_mse_below_kc"]
 
 
 def test_readout_and_benchmark_studies(tmp_path):
     m = _run(tmp_path, "readout_smoke")
-    assert {"prediction_k1.5kc_mse_M1", "transformation_k0.5kc_mse_osc4", "prediction_k1.5kc_mse_eps0_M3"} <= set(m)
+    for task in ("prediction", "transformation"):
+        for M in (1, 2, 3):
+            # the order-parameter read-out works above K_c only (seed 0: MSE 0.06-0.12 at 1.5 K_c, 4-9 at 0.5 K_c)
+            assert m[f"{task}_k1.5kc_mse_M{M}"] < 0.05 * m[f"{task}_k0.5kc_mse_M{M}"], (task, M)
+            # and, above K_c, the ε = 0 control matches it (the input is a common rotation)
+            assert m[f"{task}_k1.5kc_mse_eps0_M{M}"] == pytest.approx(m[f"{task}_k1.5kc_mse_M{M}"], rel=0.05)
     b = _run(tmp_path, "benchmarks_smoke")
-    for model in ("kuramoto_z", "kuramoto_osc", "esn", "esn_tuned", "esn_numpy", "delay_line"):
-        assert np.isfinite(b[f"narma10_nrmse_{model}"])
-        assert 0 <= b[f"memory_capacity_{model}"] <= 5 + 1e-9  # at most one per delay
+    # the order-parameter read-out is far behind an echo-state network of equal feature count
+    # (seed 0: memory capacity 0.15 vs 2.8; Mackey-Glass NRMSE 1.2 vs 0.24)
+    for model in ("esn", "esn_tuned"):
+        assert b[f"memory_capacity_{model}"] > 1.5 > 5 * b["memory_capacity_kuramoto_z"], model
+        assert b[f"mackey_glass_nrmse_{model}"] < 0.5 * b["mackey_glass_nrmse_kuramoto_z"], model
     try:
         import reservoirpy  # noqa: F401  (a benchmark extra, absent from the test environment)
 
@@ -52,7 +59,6 @@ def test_readout_and_benchmark_studies(tmp_path):
     assert b["esn_is_reservoirpy"] == float(has_rpy)
     if not has_rpy:  # the fallback is the in-package ESN itself
         assert b["narma10_nrmse_esn"] == b["narma10_nrmse_esn_numpy"]
-    assert b["esn_tuned_narma10_spectral_radius"] in (0.5, 0.9)  # chosen from the smoke config's grid
     # a delay line of D = 4 taps recalls delays 1..3 exactly (its first tap is the present input);
     # longer delays add only the chance r² of 40 test samples
     assert 2.99 < b["memory_capacity_delay_line"] < 3.6
