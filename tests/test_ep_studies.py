@@ -2,7 +2,6 @@
 
 import json
 import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -11,8 +10,6 @@ from kuramoto_jax import ep
 from kuramoto_jax.run import execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 CONFIGS = ROOT / "configs" / "ep"
 

@@ -5,7 +5,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import kuramoto_jax as kj
 from kuramoto_jax import kuranet as kn
 
 
@@ -174,12 +173,9 @@ def test_block_control_and_datasets():
 
 def test_per_seed_optimizer_is_independent_trainings_with_own_clipping():
     """Stacked seeds with a vmapped optimiser = separate runs (global-norm clipping per seed)."""
-    import pathlib
-    import sys
 
     import optax
 
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     from kuramoto_jax.experiments.kuranet.common import per_seed_optimizer
 
     base = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(0.1))

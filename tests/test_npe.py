@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import kuramoto_jax as kj
 from kuramoto_jax import npe
 
 

@@ -3,7 +3,6 @@ folder, and the ECDF synthetic-likelihood baseline."""
 
 import json
 import pathlib
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -14,8 +13,6 @@ from kuramoto_jax import npe
 from kuramoto_jax.run import execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 CONFIGS = ROOT / "configs" / "npe"
 

@@ -211,12 +211,7 @@ def test_quantile_frequencies_have_the_exact_mean():
 def test_reservoirpy_esn_matches_the_in_package_update_rule():
     # skipped where the benchmark extra is absent (the CI test extra does not install it)
     pytest.importorskip("reservoirpy")
-    import pathlib
-    import sys
 
-    root = pathlib.Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     from kuramoto_jax.experiments.reservoir.benchmarks import _esn_states, _rpy_fit
     from reservoirpy import mat_gen
     from reservoirpy.nodes import Reservoir
