@@ -1,8 +1,15 @@
 """`simulate`: solve a `Kuramoto` model with diffrax (or the delay integrator).
 
-Without delays every variant goes through `diffrax.diffeqsolve`: fixed-step
-Euler/Heun/midpoint/RK4 (the lean `RK4` is the default) or adaptive
+Without delays every variant uses diffrax's solvers, terms and Brownian paths:
+fixed-step Euler/Heun/midpoint/RK4 (the lean `RK4` is the default) or adaptive
 Tsit5/Dopri5/Dopri8 with a PID controller; noise uses diffrax's SDE terms.
+A fixed-step solve of known length whose save times lie on the step grid (the
+common case) drives the diffrax solver's `step` in a `lax.scan` (`_scan_solve`):
+same steps, same saved states, but no while loop and a backward pass that stores
+the steps instead of recomputing them (docs/gradients.md). Everything else —
+adaptive steps, save times between steps, a user-given adjoint, step-size
+controller or solver object, traced times, progress meters — goes through
+`diffrax.diffeqsolve`.
 
 diffrax has no delay equations, so models with transmission delays go through a
 fixed-step `lax.scan` integrator with a ring buffer of past phases (delays are
@@ -200,6 +207,14 @@ def simulate(
         terms = diffrax.MultiTerm(terms, diffrax.ControlTerm(_Diffusion(model.diffusion_scale()), path))
     save_fn = _SaveFn(n, second, observe)
     saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if ts is not None else diffrax.SaveAt(t1=True, fn=save_fn)
+    plan = None
+    named = solver is None or isinstance(solver, str)  # a solver object may carry its own semantics
+    if not adaptive and named and stepsize_controller is None and adjoint is None and not progress:
+        plan = _scan_plan(*times_in, max_steps)
+    if plan is not None:
+        ts_out = jnp.asarray(ts) if ts is not None else jnp.reshape(t1, (1,))
+        ys, stats = _scan_solve(terms, solver_obj, y0, save_fn, *plan)
+        return _package(ts_out, ys, observe, second, check_finite, stats)
     if stepsize_controller is None:
         stepsize_controller = (
             diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=0.3, icoeff=0.3)
@@ -208,9 +223,10 @@ def simulate(
         )
     if max_steps is None:
         # One generous budget for every problem: the fixed-step loop stops at t1 whatever the
-        # budget, all runs share one compilation, and tight budgets computed per call gave a
-        # wrong reverse-mode gradient under an outer jit in one Euler case with SaveAt(ts)
-        # (tests/test_kuranet.py::test_gradient_through_dynamics_matches_finite_differences).
+        # budget and all runs share one compilation. (Tight budgets once gave a wrong
+        # reverse-mode gradient under jit with SaveAt(ts): an equinox checkpointed-loop bug
+        # with fewer checkpoints than steps, see docs/gradients.md; fixed-step solves of
+        # known length now take the scan path and never reach this loop.)
         max_steps = 100_000
     kwargs = {}
     if adjoint is not None:
@@ -231,6 +247,111 @@ def simulate(
         **kwargs,
     )
     return _package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
+
+
+# Largest number of (step × state element) pairs whose reverse-mode residuals the scan
+# path keeps in memory, about 20 floats each for RK4 (~0.3 GB in float32); beyond it the
+# steps are checkpointed in √-sized chunks (one extra forward pass in the gradient).
+_STORE_ALL_ELEMENTS = 1 << 22
+
+
+def _scan_plan(t0, t1, dt, ts, max_steps):
+    """(t0, dt, n_steps, save steps) for the scan path, or None when diffeqsolve must run.
+
+    The scan path needs concrete times, a whole number of steps and save times on the
+    step grid t0 + k·dt; otherwise (or when `max_steps` is below the step count, which
+    diffeqsolve reports as an error) the solve goes through `diffrax.diffeqsolve`.
+    """
+    if not all(v.is_concrete(x) for x in (t0, t1, dt)) or (ts is not None and not v.is_concrete(ts)):
+        return None
+    try:
+        t0f, t1f, dtf = float(t0), float(t1), float(dt)
+    except TypeError:
+        return None
+    if not (dtf > 0 and t1f > t0f):
+        return None
+
+    def whole(span):
+        k = span / dtf
+        kr = round(k)
+        return kr if abs(k - kr) <= 1e-6 * max(1.0, abs(k)) else None
+
+    n_steps = whole(t1f - t0f)
+    if n_steps is None or (max_steps is not None and max_steps < n_steps):
+        return None
+    if ts is None:
+        save = np.array([n_steps])
+    else:
+        save = np.array([whole(float(x) - t0f) for x in np.asarray(ts, dtype=float)], dtype=object)
+        if any(k is None for k in save):
+            return None
+        save = save.astype(int)
+        gaps = np.diff(np.unique(save))
+        if gaps.size and not np.all(gaps == gaps[0]):
+            return None  # uneven saves: diffeqsolve's buffer handles them without extra memory
+    return t0f, dtf, int(n_steps), save
+
+
+def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
+    """Fixed steps of a diffrax solver in `lax.scan`; `save_fn` of the states after `save_steps`.
+
+    save_steps: (T,) step indices, evenly spaced once sorted and deduplicated (as
+    `_scan_plan` ensures). The steps run as a scan to the first save, then an outer scan
+    over the saves of inner scans of `stride` steps. Returns (saved pytree with leading
+    axis T, stats as diffeqsolve's).
+    """
+    dtype = jnp.result_type(float)
+    t0a, dta = jnp.asarray(t0, dtype), jnp.asarray(dt, dtype)
+    state0 = solver.init(terms, t0a, t0a + dta, y0, None)
+
+    def step(carry, _):
+        y, state, k = carry
+        tprev = t0a + k.astype(dtype) * dta
+        tnext = t0a + (k + 1).astype(dtype) * dta
+        y, _, _, state, _ = solver.step(terms, tprev, tnext, y, None, state, made_jump=False)
+        return (y, state, k + 1), None
+
+    size = sum(x.size for x in jax.tree.leaves(y0))
+
+    def run(carry, length):
+        """`length` steps; checkpointed in chunks of ~√length when storing all of them is too big."""
+        if length == 0:
+            return carry
+        if length * size <= _STORE_ALL_ELEMENTS or length < 4:
+            return jax.lax.scan(step, carry, None, length=length)[0]
+        chunk = max(1, math.isqrt(length))
+        q, r = divmod(length, chunk)
+        body = jax.checkpoint(lambda c, _: (run(c, chunk), None), prevent_cse=False)
+        carry = jax.lax.scan(body, carry, None, length=q)[0]
+        return jax.checkpoint(lambda c: run(c, r))(carry) if r else carry
+
+    def out(carry):
+        y, _, k = carry
+        return save_fn(t0a + k.astype(dtype) * dta, y, None)
+
+    unique, inverse = np.unique(save_steps, return_inverse=True)
+    stride = int(unique[1] - unique[0]) if unique.size > 1 else 1
+    carry = (y0, state0, jnp.asarray(0, jnp.int32))
+    carry = run(carry, int(unique[0]))
+    first = out(carry)
+    if unique.size > 1:
+        count = int((unique[-1] - unique[0]) // stride)
+
+        def outer(c, _):
+            c = run(c, stride)
+            return c, out(c)
+
+        if count * stride * size > _STORE_ALL_ELEMENTS and stride > 1:
+            outer = jax.checkpoint(outer, prevent_cse=False)
+        carry, rest = jax.lax.scan(outer, carry, None, length=count)
+        ys = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+        index = (unique - unique[0]) // stride
+        ys = jax.tree.map(lambda a: a[index[inverse]], ys)
+    else:
+        ys = jax.tree.map(lambda a: jnp.broadcast_to(a[None], (len(save_steps),) + a.shape), first)
+    n = int(n_steps)
+    stats = dict(num_steps=n, num_accepted_steps=n, num_rejected_steps=0, max_steps=n)
+    return ys, stats
 
 
 class _VectorField(eqx.Module):
