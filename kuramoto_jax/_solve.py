@@ -250,9 +250,9 @@ def simulate(
 
 
 # Largest number of (step × state element) pairs whose reverse-mode residuals the scan
-# path keeps in memory, about 20 floats each for RK4 (~0.3 GB in float32); beyond it the
+# path keeps in memory (16.8 M; RK4 keeps a few floats per pair); beyond it the
 # steps are checkpointed in √-sized chunks (one extra forward pass in the gradient).
-_STORE_ALL_ELEMENTS = 1 << 22
+_STORE_ALL_ELEMENTS = 1 << 24
 
 
 def _scan_plan(t0, t1, dt, ts, max_steps):
@@ -308,8 +308,10 @@ def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
         y, state, k = carry
         tprev = t0a + k.astype(dtype) * dta
         tnext = t0a + (k + 1).astype(dtype) * dta
-        y, _, _, state, _ = solver.step(terms, tprev, tnext, y, None, state, made_jump=False)
-        return (y, state, k + 1), None
+        y1, _, _, state1, _ = solver.step(terms, tprev, tnext, y, None, state, made_jump=False)
+        # Keep the carry's dtypes (float32 states with float64 times under x64), as diffeqsolve does.
+        same = lambda old, new: jax.tree.map(lambda a, b: jnp.asarray(b, a.dtype), old, new)
+        return (same(y, y1), same(state, state1), k + 1), None
 
     size = sum(x.size for x in jax.tree.leaves(y0))
 
