@@ -249,10 +249,14 @@ def simulate(
     return _package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
 
 
-# Largest number of (step × state element) pairs whose reverse-mode residuals the scan
-# path keeps in memory (16.8 M; RK4 keeps a few floats per pair); beyond it the
-# steps are checkpointed in √-sized chunks (one extra forward pass in the gradient).
-_STORE_ALL_ELEMENTS = 1 << 24
+# Memory policy of the scan path's reverse pass, by steps × state size (elements):
+# up to _STORE_RESIDUALS every step's residuals are kept (as a hand-written scan does:
+# fastest while they stay in cache); up to _STORE_STATES only each step's state is kept
+# and the step is recomputed in the backward pass (as diffeqsolve does, without its
+# while loop: cheaper once the residuals no longer fit in cache); beyond, the steps run
+# in checkpointed chunks of ~√steps (memory O(√steps · N), one more forward pass).
+_STORE_RESIDUALS = 1 << 20
+_STORE_STATES = 1 << 24
 
 
 def _scan_plan(t0, t1, dt, ts, max_steps):
@@ -314,17 +318,19 @@ def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
         return (same(y, y1), same(state, state1), k + 1), None
 
     size = sum(x.size for x in jax.tree.leaves(y0))
+    total = max(int(np.max(save_steps)), 1) * size
+    body = step if total <= _STORE_RESIDUALS else jax.checkpoint(step, prevent_cse=False)
 
     def run(carry, length):
-        """`length` steps; checkpointed in chunks of ~√length when storing all of them is too big."""
+        """`length` steps; in checkpointed chunks of ~√length above the state budget."""
         if length == 0:
             return carry
-        if length * size <= _STORE_ALL_ELEMENTS or length < 4:
-            return jax.lax.scan(step, carry, None, length=length)[0]
+        if total <= _STORE_STATES or length < 4:
+            return jax.lax.scan(body, carry, None, length=length)[0]
         chunk = max(1, math.isqrt(length))
         q, r = divmod(length, chunk)
-        body = jax.checkpoint(lambda c, _: (run(c, chunk), None), prevent_cse=False)
-        carry = jax.lax.scan(body, carry, None, length=q)[0]
+        inner = jax.checkpoint(lambda c, _: (run(c, chunk), None), prevent_cse=False)
+        carry = jax.lax.scan(inner, carry, None, length=q)[0]
         return jax.checkpoint(lambda c: run(c, r))(carry) if r else carry
 
     def out(carry):
@@ -343,7 +349,7 @@ def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
             c = run(c, stride)
             return c, out(c)
 
-        if count * stride * size > _STORE_ALL_ELEMENTS and stride > 1:
+        if total > _STORE_STATES and stride > 1:
             outer = jax.checkpoint(outer, prevent_cse=False)
         carry, rest = jax.lax.scan(outer, carry, None, length=count)
         ys = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)

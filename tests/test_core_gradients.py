@@ -84,7 +84,7 @@ def test_scan_path_equals_diffeqsolve_with_noise_and_inertia(solver):
 
 
 def test_long_solves_are_checkpointed_with_the_same_gradient(monkeypatch):
-    """Above the storage budget the scan path checkpoints √-sized chunks: same numbers."""
+    """The scan path's three memory policies give the same gradient."""
     from kuramoto_jax import _solve
 
     omega, K, theta0 = _network()
@@ -94,8 +94,10 @@ def test_long_solves_are_checkpointed_with_the_same_gradient(monkeypatch):
         f = lambda K: jnp.sum(jnp.cos(kj.simulate(kj.Kuramoto(omega, kj.Dense(K)), theta0, t1=4.0, dt=0.1, ts=ts).theta))
         return jax.grad(f)(jnp.asarray(K))
 
-    stored = grad_K()
-    monkeypatch.setattr(_solve, "_STORE_ALL_ELEMENTS", 10)
+    stored = grad_K()  # every step's residuals kept
+    monkeypatch.setattr(_solve, "_STORE_RESIDUALS", 10)  # states kept, steps recomputed
+    np.testing.assert_allclose(grad_K(), stored, rtol=1e-12, atol=1e-14)
+    monkeypatch.setattr(_solve, "_STORE_STATES", 10)  # √-sized checkpointed chunks
     np.testing.assert_allclose(grad_K(), stored, rtol=1e-12, atol=1e-14)
 
 
