@@ -285,7 +285,7 @@ def kuranet_case(stat):
             return kn.simulate_window(K, om, th0, field=field, delay_steps=delay_steps)
 
         for label, window in (("before", window_before), ("after", window_after)):
-            def loss(p, k, window=window):
+            def loss(p, k, window=window, module=module, kcase=kcase):
                 k1, k2 = jax.random.split(k)
                 dis = kn.sample_disorder(k1, kcase, 100, jnp.float32)
                 K = kn.coupling_matrix(module, p, dis.features, "global")

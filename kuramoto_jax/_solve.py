@@ -520,7 +520,9 @@ def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_s
             return carry
         return jax.lax.scan(step, carry, None, length=length)[0]
 
-    chunk = jax.checkpoint(lambda c: run(c, stride))
+    chunk = lambda c: run(c, stride)
+    if n_steps * y0.size > _STORE_RESIDUALS:  # as the scan path: keep residuals while they are small
+        chunk = jax.checkpoint(chunk)
 
     def out(y):
         th = y[:n] if second else y
