@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     cases = [  # steps, save times, [(checkpoints, max_steps)]
+        (10, np.arange(6, 11) * 0.1, [(None, 16), (4, 4096), (5, 4096), (6, 4096)]),  # 0.6000000000000001, ...
         (10, np.arange(6, 11) / 10, [(None, 16), (5, 16), (6, 16), (None, 4096), (4, 4096), (5, 4096), (6, 4096),
                                      (7, 4096)]),
         (10, None, [(5, 4096), (6, 4096)]),

@@ -250,12 +250,13 @@ def simulate(
 
 
 # Memory policy of the scan path's reverse pass, by steps × state size (elements):
-# up to _STORE_RESIDUALS every step's residuals are kept (as a hand-written scan does:
-# fastest while they stay in cache); up to _STORE_STATES only each step's state is kept
-# and the step is recomputed in the backward pass (as diffeqsolve does, without its
-# while loop: cheaper once the residuals no longer fit in cache); beyond, the steps run
-# in checkpointed chunks of ~√steps (memory O(√steps · N), one more forward pass).
-_STORE_RESIDUALS = 1 << 20
+# up to _STORE_RESIDUALS every step's residuals are kept, as a hand-written scan does
+# (measured fastest on the CPU up to N = 10^4 × 500 steps: recomputing each step from
+# its stored state instead was 1.3-2.7× slower there, benchmarks/results/grad_cpu.md);
+# beyond, the steps run in checkpointed chunks of ~√steps, each step recomputed from
+# its state (memory O(√steps · N), one more forward pass). _STORE_STATES, when set
+# above _STORE_RESIDUALS, adds the middle policy: states kept, steps recomputed.
+_STORE_RESIDUALS = 1 << 24
 _STORE_STATES = 1 << 24
 
 
