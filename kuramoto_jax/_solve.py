@@ -224,7 +224,7 @@ def simulate(
     if max_steps is None:
         # One generous budget for every problem: the fixed-step loop stops at t1 whatever the
         # budget and all runs share one compilation. (Tight budgets once gave a wrong
-        # reverse-mode gradient under jit with SaveAt(ts): an equinox checkpointed-loop bug
+        # reverse-mode gradient with SaveAt(ts): a diffrax/equinox checkpointed-loop bug
         # with fewer checkpoints than steps, see docs/gradients.md; fixed-step solves of
         # known length now take the scan path and never reach this loop.)
         max_steps = 100_000
@@ -252,7 +252,8 @@ def simulate(
 # Memory policy of the scan path's reverse pass, by steps × state size (elements):
 # up to _STORE_RESIDUALS every step's residuals are kept, as a hand-written scan does
 # (measured fastest on the CPU up to N = 10^4 × 500 steps: recomputing each step from
-# its stored state instead was 1.3-2.7× slower there, benchmarks/results/grad_cpu.md);
+# its stored state instead was 1.07× (mean field) and 1.4× (sparse) slower in wall time,
+# benchmarks/results/grad_cpu.md against grad_cpu_large.md);
 # beyond, the steps run in checkpointed chunks of ~√steps, each step recomputed from
 # its state (memory O(√steps · N), one more forward pass). _STORE_STATES, when set
 # above _STORE_RESIDUALS, adds the middle policy: states kept, steps recomputed.
