@@ -11,6 +11,9 @@ without any N×N sines:
 
 * `MeanField(K)`: K_ij = K/N, A_i = K·Z for all i with Z = (1/N) Σ_j e^{iθ_j}: O(N).
 * `Dense(K)`: one (N, N) @ (N, 2) product, i.e. a single read of K per evaluation.
+  Its derivative rule is written by hand (`dense_aggregate`) so that a gradient costs
+  matrix–vector products (JAX's own transpose of the stacked product is several
+  times slower on CPUs).
 * `Sparse(senders, receivers, weights, n)`: gather + segment-sum, O(E).
 """
 
@@ -43,6 +46,53 @@ def _materialize_on_cpu(table: jax.Array) -> jax.Array:
         return jnp.zeros_like(x).at[idx].set(x, indices_are_sorted=True, unique_indices=True)
 
     return jax.lax.platform_dependent(table, cpu=cpu, default=lambda x: x)
+
+
+@jax.custom_jvp
+def dense_aggregate(K: jax.Array, cos_src: jax.Array, sin_src: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(C, S) = (K cos θ, K sin θ) for K (N, N) and sources (..., N), reading K once.
+
+    The derivative rule is written by hand so that reverse mode costs what
+    matrix–vector products cost on every backend. For tangents (K̇, ċ, ṡ):
+
+        Ċ_i = Σ_j K̇_ij cos θ_j + (K ċ)_i,     Ṡ_i = Σ_j K̇_ij sin θ_j + (K ṡ)_i,
+
+    with the K̇ terms as elementwise products and row sums and [ċ; ṡ] Kᵀ as one
+    (2, N) @ (N, N) product. Their transposes give, for cotangents (C̄, S̄),
+
+        K̄ = C̄ ⊗ cos θ + S̄ ⊗ sin θ          (broadcast products: one fused pass writing K̄)
+        [c̄; s̄] = [C̄; S̄] K                  (one more read of K)
+
+    JAX's own transpose of the stacked product forms Kᵀ [C̄, S̄] as an (N, N)ᵀ @ (N, 2)
+    product, which XLA's CPU backend runs several times slower (docs/gradients.md).
+    Forward mode (`jax.jvp`, `jacfwd`) keeps working.
+    """
+    both = jnp.stack([cos_src, sin_src], axis=-1)
+    both = K @ both if both.ndim == 2 else jnp.einsum("ij,...jk->...ik", K, both)
+    return both[..., 0], both[..., 1]
+
+
+def _dense_aggregate_jvp(primals, tangents):
+    K, cos_src, sin_src = primals
+    dK, dc, ds = tangents
+    out = dense_aggregate(K, cos_src, sin_src)
+    C, S = out
+    tC, tS = jnp.zeros_like(C), jnp.zeros_like(S)
+    zero = jax.custom_derivatives.SymbolicZero
+    if not (isinstance(dc, zero) and isinstance(ds, zero)):
+        dc = jnp.zeros_like(cos_src) if isinstance(dc, zero) else dc
+        ds = jnp.zeros_like(sin_src) if isinstance(ds, zero) else ds
+        b = jnp.stack([dc, ds], axis=-2) @ K.T  # (..., 2, N)
+        tC, tS = tC + b[..., 0, :], tS + b[..., 1, :]
+    if not isinstance(dK, zero):
+        # Elementwise products and row sums (not dK @ c): their transpose is a broadcast
+        # product that XLA fuses into the accumulation of K̄, instead of a small matmul.
+        tC = tC + jnp.sum(dK * cos_src[..., None, :], axis=-1)
+        tS = tS + jnp.sum(dK * sin_src[..., None, :], axis=-1)
+    return out, (tC.astype(C.dtype), tS.astype(S.dtype))
+
+
+dense_aggregate.defjvp(_dense_aggregate_jvp, symbolic_zeros=True)
 
 
 class AbstractCoupling(eqx.Module):
@@ -101,9 +151,8 @@ class Dense(AbstractCoupling):
         self.matrix = K
 
     def aggregate(self, cos_src, sin_src):
-        # One read of K for both sums: K @ [cos θ, sin θ].
-        both = self.matrix @ jnp.stack([cos_src, sin_src], axis=-1)
-        return both[..., 0], both[..., 1]
+        # One read of K for both sums, K @ [cos θ, sin θ], with a hand-written reverse rule.
+        return dense_aggregate(self.matrix, cos_src, sin_src)
 
     @property
     def size(self):

@@ -1,8 +1,15 @@
 """`simulate`: solve a `Kuramoto` model with diffrax (or the delay integrator).
 
-Without delays every variant goes through `diffrax.diffeqsolve`: fixed-step
-Euler/Heun/midpoint/RK4 (the lean `RK4` is the default) or adaptive
+Without delays every variant uses diffrax's solvers, terms and Brownian paths:
+fixed-step Euler/Heun/midpoint/RK4 (the lean `RK4` is the default) or adaptive
 Tsit5/Dopri5/Dopri8 with a PID controller; noise uses diffrax's SDE terms.
+A fixed-step solve of known length whose save times lie on the step grid (the
+common case) drives the diffrax solver's `step` in a `lax.scan` (`_scan_solve`):
+same steps, same saved states, but no while loop and a backward pass that stores
+the steps instead of recomputing them (docs/gradients.md). Everything else —
+adaptive steps, save times between steps, a user-given adjoint, step-size
+controller or solver object, traced times, progress meters — goes through
+`diffrax.diffeqsolve`.
 
 diffrax has no delay equations, so models with transmission delays go through a
 fixed-step `lax.scan` integrator with a ring buffer of past phases (delays are
@@ -211,6 +218,14 @@ def simulate(
         terms = diffrax.MultiTerm(terms, diffrax.ControlTerm(_Diffusion(model.diffusion_scale()), path))
     save_fn = _SaveFn(n, second, observe)
     saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if ts is not None else diffrax.SaveAt(t1=True, fn=save_fn)
+    plan = None
+    named = solver is None or isinstance(solver, str)  # a solver object may carry its own semantics
+    if not adaptive and named and stepsize_controller is None and adjoint is None and not progress:
+        plan = _scan_plan(*times_in, max_steps)
+    if plan is not None:
+        ts_out = jnp.asarray(ts) if ts is not None else jnp.reshape(t1, (1,))
+        ys, stats = _scan_solve(terms, solver_obj, y0, save_fn, *plan)
+        return _package(ts_out, ys, observe, second, check_finite, stats)
     if stepsize_controller is None:
         stepsize_controller = (
             diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=0.3, icoeff=0.3)
@@ -219,9 +234,10 @@ def simulate(
         )
     if max_steps is None:
         # One generous budget for every problem: the fixed-step loop stops at t1 whatever the
-        # budget, all runs share one compilation, and tight budgets computed per call gave a
-        # wrong reverse-mode gradient under an outer jit in one Euler case with SaveAt(ts)
-        # (tests/test_kuranet.py::test_gradient_through_dynamics_matches_finite_differences).
+        # budget and all runs share one compilation. (Tight budgets once gave a wrong
+        # reverse-mode gradient with SaveAt(ts): a diffrax/equinox checkpointed-loop bug
+        # with fewer checkpoints than steps, see docs/gradients.md; fixed-step solves of
+        # known length now take the scan path and never reach this loop.)
         max_steps = 100_000
     kwargs = {}
     if adjoint is not None:
@@ -253,6 +269,121 @@ _MODEL_KWARGS = (
     "t1", "t0", "dt", "ts", "solver", "key", "observe", "velocity0", "rtol", "atol", "max_steps",
     "adjoint", "stepsize_controller", "progress", "max_delay_steps", "check_finite",
 )
+
+
+# Memory policy of the scan path's reverse pass, by steps × state size (elements):
+# up to _STORE_RESIDUALS every step's residuals are kept, as a hand-written scan does
+# (measured fastest on the CPU up to N = 10^4 × 500 steps: recomputing each step from
+# its stored state instead was 1.07× (mean field) and 1.4× (sparse) slower in wall time,
+# benchmarks/results/grad_cpu.md against grad_cpu_large.md);
+# beyond, the steps run in checkpointed chunks of ~√steps, each step recomputed from
+# its state (memory O(√steps · N), one more forward pass). _STORE_STATES, when set
+# above _STORE_RESIDUALS, adds the middle policy: states kept, steps recomputed.
+_STORE_RESIDUALS = 1 << 24
+_STORE_STATES = 1 << 24
+
+
+def _scan_plan(t0, t1, dt, ts, max_steps):
+    """(t0, dt, n_steps, save steps) for the scan path, or None when diffeqsolve must run.
+
+    The scan path needs concrete times, a whole number of steps and save times on the
+    step grid t0 + k·dt; otherwise (or when `max_steps` is below the step count, which
+    diffeqsolve reports as an error) the solve goes through `diffrax.diffeqsolve`.
+    """
+    if not all(v.is_concrete(x) for x in (t0, t1, dt)) or (ts is not None and not v.is_concrete(ts)):
+        return None
+    try:
+        t0f, t1f, dtf = float(t0), float(t1), float(dt)
+    except TypeError:
+        return None
+    if not (dtf > 0 and t1f > t0f):
+        return None
+
+    def whole(span):
+        k = span / dtf
+        kr = round(k)
+        return kr if abs(k - kr) <= 1e-6 * max(1.0, abs(k)) else None
+
+    n_steps = whole(t1f - t0f)
+    if n_steps is None or (max_steps is not None and max_steps < n_steps):
+        return None
+    if ts is None:
+        save = np.array([n_steps])
+    else:
+        save = np.array([whole(float(x) - t0f) for x in np.asarray(ts, dtype=float)], dtype=object)
+        if any(k is None for k in save):
+            return None
+        save = save.astype(int)
+        gaps = np.diff(np.unique(save))
+        if gaps.size and not np.all(gaps == gaps[0]):
+            return None  # uneven saves: diffeqsolve's buffer handles them without extra memory
+    return t0f, dtf, int(n_steps), save
+
+
+def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
+    """Fixed steps of a diffrax solver in `lax.scan`; `save_fn` of the states after `save_steps`.
+
+    save_steps: (T,) step indices, evenly spaced once sorted and deduplicated (as
+    `_scan_plan` ensures). The steps run as a scan to the first save, then an outer scan
+    over the saves of inner scans of `stride` steps. Returns (saved pytree with leading
+    axis T, stats as diffeqsolve's).
+    """
+    dtype = jnp.result_type(float)
+    t0a, dta = jnp.asarray(t0, dtype), jnp.asarray(dt, dtype)
+    state0 = solver.init(terms, t0a, t0a + dta, y0, None)
+
+    def step(carry, _):
+        y, state, k = carry
+        tprev = t0a + k.astype(dtype) * dta
+        tnext = t0a + (k + 1).astype(dtype) * dta
+        y1, _, _, state1, _ = solver.step(terms, tprev, tnext, y, None, state, made_jump=False)
+        # Keep the carry's dtypes (float32 states with float64 times under x64), as diffeqsolve does.
+        same = lambda old, new: jax.tree.map(lambda a, b: jnp.asarray(b, a.dtype), old, new)
+        return (same(y, y1), same(state, state1), k + 1), None
+
+    size = sum(x.size for x in jax.tree.leaves(y0))
+    total = max(int(np.max(save_steps)), 1) * size
+    body = step if total <= _STORE_RESIDUALS else jax.checkpoint(step, prevent_cse=False)
+
+    def run(carry, length):
+        """`length` steps; in checkpointed chunks of ~√length above the state budget."""
+        if length == 0:
+            return carry
+        if total <= _STORE_STATES or length < 4:
+            return jax.lax.scan(body, carry, None, length=length)[0]
+        chunk = max(1, math.isqrt(length))
+        q, r = divmod(length, chunk)
+        inner = jax.checkpoint(lambda c, _: (run(c, chunk), None), prevent_cse=False)
+        carry = jax.lax.scan(inner, carry, None, length=q)[0]
+        return jax.checkpoint(lambda c: run(c, r))(carry) if r else carry
+
+    def out(carry):
+        y, _, k = carry
+        return save_fn(t0a + k.astype(dtype) * dta, y, None)
+
+    unique, inverse = np.unique(save_steps, return_inverse=True)
+    stride = int(unique[1] - unique[0]) if unique.size > 1 else 1
+    carry = (y0, state0, jnp.asarray(0, jnp.int32))
+    carry = run(carry, int(unique[0]))
+    first = out(carry)
+    if unique.size > 1:
+        count = int((unique[-1] - unique[0]) // stride)
+
+        def outer(c, _):
+            c = run(c, stride)
+            return c, out(c)
+
+        if total > _STORE_STATES and stride > 1:
+            outer = jax.checkpoint(outer, prevent_cse=False)
+        carry, rest = jax.lax.scan(outer, carry, None, length=count)
+        ys = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+        index = (unique - unique[0]) // stride
+        ys = jax.tree.map(lambda a: a[index[inverse]], ys)
+    else:
+        ys = jax.tree.map(lambda a: jnp.broadcast_to(a[None], (len(save_steps),) + a.shape), first)
+    n = int(n_steps)
+    stats = dict(num_steps=n, num_accepted_steps=n, num_rejected_steps=0, max_steps=n)
+    return ys, stats
 
 
 class _VectorField(eqx.Module):
@@ -413,7 +544,9 @@ def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_s
             return carry
         return jax.lax.scan(step, carry, None, length=length)[0]
 
-    chunk = jax.checkpoint(lambda c: run(c, stride))
+    chunk = lambda c: run(c, stride)
+    if n_steps * y0.size > _STORE_RESIDUALS:  # as the scan path: keep residuals while they are small
+        chunk = jax.checkpoint(chunk)
 
     def out(y):
         th = y[:n] if second else y

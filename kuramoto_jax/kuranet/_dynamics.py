@@ -9,7 +9,6 @@ carries it). The loss window is the `window_steps` states after
 
 from __future__ import annotations
 
-import diffrax
 import jax.numpy as jnp
 import numpy as np
 
@@ -41,12 +40,8 @@ def simulate_window(K, omega, theta0, *, dt: float = 0.1, burn_in_steps: int = 1
     model = kj.Kuramoto(omega, kj.Dense(K), field=field, delays=delays)
     ts = window_times(dt, burn_in_steps, window_steps, np.dtype(jnp.asarray(omega).dtype))
     total = burn_in_steps + window_steps
-    extra = {}
-    if delay_steps is None and solver in ("euler", "heun", "midpoint", "rk4"):
-        # Fixed steps: the reverse pass stores every one of the `total` states instead of
-        # recomputing them from a few checkpoints (the default adjoint): about 2x faster
-        # gradients for 150 steps of n = 100, and the memory is small (150 x n).
-        extra = dict(max_steps=total, adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=total))
+    # Without delays this fixed-step solve of known length runs as a lax.scan whose
+    # reverse pass stores every step (150 × n floats here), the fastest gradient.
     sol = kj.simulate(model, theta0, t1=float(total * dt), dt=dt, ts=ts, solver=solver,
-                      max_delay_steps=None if delay_steps is None else int(max_delay_steps), **extra)
+                      max_delay_steps=None if delay_steps is None else int(max_delay_steps))
     return sol.theta
