@@ -13,7 +13,7 @@ numpyro): `kuramoto_jax.kuranet`, `kuramoto_jax.ep`, `kuramoto_jax.npe`,
 from . import parallel, schemes, theory
 from . import stability
 from ._adaptive import AdaptiveKuramoto, AdaptiveState
-from ._coupling import AbstractCoupling, Dense, MeanField, Sparse
+from ._coupling import AbstractCoupling, Dense, MeanField, Scaled, Sparse
 from ._diagnostics import (
     chimera_index,
     coherence_matrix,
@@ -66,6 +66,7 @@ __all__ = [
     "MeanField",
     "RK4",
     "SampledSignal",
+    "Scaled",
     "Solution",
     "Sparse",
     "chimera_index",

@@ -265,3 +265,28 @@ class Sparse(AbstractCoupling):
 
     def to_dense(self, n=None):
         return jnp.zeros((self.n, self.n), self.weights.dtype).at[self.receivers, self.senders].add(self.weights)
+
+
+class Scaled(AbstractCoupling):
+    """κ times a base coupling: Σ_j κ K_ij e^{iθ_j}, with κ kept outside K.
+
+    A sweep over the coupling strength (`jax.vmap` over κ) then shares one unbatched K,
+    and the strength stays a differentiable scalar.
+
+    `Scaled(strength, base)`: `strength` is κ, a scalar (or a traced value under `vmap`/`grad`);
+    `base` is the coupling κ multiplies (`MeanField`, `Dense`, `Sparse` or another coupling).
+    """
+
+    strength: jax.Array
+    base: AbstractCoupling
+
+    def aggregate(self, cos_src, sin_src):
+        C, S = self.base.aggregate(cos_src, sin_src)
+        return self.strength * C, self.strength * S
+
+    @property
+    def size(self):
+        return self.base.size
+
+    def to_dense(self, n=None):
+        return self.strength * self.base.to_dense(n)

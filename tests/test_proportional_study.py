@@ -47,7 +47,7 @@ def test_scaled_coupling_matches_dense():
     omega = np.random.default_rng(0).normal(size=9)
     M = schemes.proportional(omega, 1.0, 2.0)
     theta = np.random.default_rng(1).uniform(0, 6, 9)
-    a = kj.Kuramoto(omega, c.Scaled(jnp.asarray(1.7), kj.Dense(M))).drift(0.0, theta)
+    a = kj.Kuramoto(omega, kj.Scaled(jnp.asarray(1.7), kj.Dense(M))).drift(0.0, theta)
     b = kj.Kuramoto(omega, kj.Dense(1.7 * M)).drift(0.0, theta)
     np.testing.assert_allclose(a, b, rtol=1e-12)
 

@@ -14,7 +14,7 @@ the mean-field critical coupling of the unit-variance Gaussian
 normalised to unit variance, so K/K_c is the same physical budget in every run.
 
 Batching: a scheme is built once per (realisation, p) at unit strength, M = scheme(ω, 1, p);
-every K of a sweep then uses K·M. `Scaled` carries the factor K outside the matrix,
+every K of a sweep then uses K·M. `kj.Scaled` carries the factor K outside the matrix,
 so that under `vmap` over K the coupling stays one shared matrix and the whole K
 sweep of a realisation is one (N, N) @ (N, 2·num_K) product per RHS evaluation.
 """
@@ -56,24 +56,6 @@ class KGrid:
         if not self.stop > self.start:
             raise ValueError(f"k_grid.stop must be > k_grid.start = {self.start}, got {self.stop}")
         return np.linspace(self.start, self.stop, self.num)
-
-
-class Scaled(kj.AbstractCoupling):
-    """K times a base coupling: Σ_j K·M_ij e^{iθ_j}. Keeps M unbatched under vmap over K."""
-
-    strength: jax.Array
-    base: kj.AbstractCoupling
-
-    def aggregate(self, cos_src, sin_src):
-        C, S = self.base.aggregate(cos_src, sin_src)
-        return self.strength * C, self.strength * S
-
-    @property
-    def size(self):
-        return self.base.size
-
-    def to_dense(self, n=None):
-        return self.strength * self.base.to_dense(n)
 
 
 def sample_omega(key, n: int, law: str = "gaussian") -> jax.Array:
@@ -129,7 +111,7 @@ def averaged_R(omega, base, strengths, theta0, integ: Integration, *, final_stat
     coupling = kj.Dense(base)
 
     def one(k, th0):
-        model = kj.Kuramoto(omega, Scaled(k, coupling))
+        model = kj.Kuramoto(omega, kj.Scaled(k, coupling))
         obs = (lambda th: (_order(th), th)) if final_state else _order
         out = kj.simulate(model, th0, t1=t1, dt=integ.dt, ts=ts, observe=obs, solver="rk4").observables
         if final_state:

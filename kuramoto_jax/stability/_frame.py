@@ -24,29 +24,8 @@ import jax
 import jax.numpy as jnp
 import optimistix as optx
 
-from .._coupling import AbstractCoupling
+from .._coupling import Scaled
 from .._model import Kuramoto
-
-
-class Scaled(AbstractCoupling):
-    """κ times a coupling: Σ_j κ K_ij e^{iθ_j}; κ stays outside K, so a vmap over κ shares K.
-
-    strength: κ (scalar); base: a `MeanField`, `Dense` or `Sparse` coupling.
-    """
-
-    strength: jax.Array
-    base: AbstractCoupling
-
-    def aggregate(self, cos_src, sin_src):
-        C, S = self.base.aggregate(cos_src, sin_src)
-        return self.strength * C, self.strength * S
-
-    @property
-    def size(self):
-        return self.base.size
-
-    def to_dense(self, n=None):
-        return self.strength * self.base.to_dense(n)
 
 
 def scaled(model: Kuramoto, kappa) -> Kuramoto:
