@@ -86,3 +86,15 @@ def scalar(name: str, x: Any, *, positive: bool = False, nonnegative: bool = Fal
         if nonnegative and not v >= 0:
             raise ValueError(f"`{name}` must be >= 0, got {v}")
     return arr
+
+
+def prng_key(name: str, key: Any) -> jax.Array:
+    """A typed PRNG key from `key`: a typed key (`jax.random.key`) or a legacy uint32 key of
+    shape (2,) (`jax.random.PRNGKey`), which is wrapped; a TypeError naming `name` otherwise."""
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and np.shape(key) == (2,) and np.dtype(dtype) == np.uint32:
+        return jax.random.wrap_key_data(jnp.asarray(key))
+    raise TypeError(f"`{name}` must be a PRNG key (jax.random.key(seed) or jax.random.PRNGKey(seed)), "
+                    f"got {describe(key)}")

@@ -42,6 +42,11 @@ def test_simple_smoke_run_and_load_posterior(tmp_path):
     y = post.simulate(jax.random.key(0), jnp.array([1.0]))
     assert y.shape == (len(post.observation_times), 16)
     draws = np.asarray(post.sample(jax.random.key(1), y, 200))
+    # a legacy uint32 key gives the same draws as the typed key holding the same bits
+    legacy = np.asarray(post.sample(jax.random.PRNGKey(5), y, 7))
+    np.testing.assert_array_equal(legacy, np.asarray(post.sample(jax.random.wrap_key_data(jax.random.PRNGKey(5)), y, 7)))
+    with pytest.raises(TypeError, match="`key` must be a PRNG key"):
+        post.sample(5, y, 7)
     assert draws.shape == (200, 1) and np.all((draws > low) & (draws < high))
     # the reloaded posterior is the trained one: a strong and a weak coupling are told apart
     y_strong = post.simulate(jax.random.key(2), jnp.array([2.5]))

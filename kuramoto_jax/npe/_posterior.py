@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import prng_key
 from ._flows import FlowConfig, PosteriorEstimator, skeleton
 from ._simulators import NetworkSimulator, ObservationProtocol, simple_network, three_node_network
 from ._summaries import SummaryConfig, summarize
@@ -71,14 +72,18 @@ class Posterior:
         return self._summarize(self._check_observation(observation))
 
     def sample(self, key, observation, num_samples: int):
-        """num_samples draws θ ~ q(θ | observation): (num_samples, P)."""
+        """num_samples draws θ ~ q(θ | observation): (num_samples, P).
+
+        `key` may be a typed key (`jax.random.key`) or a legacy one (`jax.random.PRNGKey`).
+        """
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
             raise ValueError(f"`num_samples` must be an integer ≥ 1, got {num_samples!r}")
-        return self._sample(self.estimator, key, self.summaries(observation), int(num_samples))
+        return self._sample(self.estimator, prng_key("key", key), self.summaries(observation), int(num_samples))
 
     def sample_summaries(self, key, x, num_samples: int):
-        """Draws given precomputed summaries x (D,)."""
-        return self._sample(self.estimator, key, jnp.asarray(x, self.estimator.x_mean.dtype), int(num_samples))
+        """Draws given precomputed summaries x (D,); `key` typed or legacy."""
+        return self._sample(self.estimator, prng_key("key", key), jnp.asarray(x, self.estimator.x_mean.dtype),
+                            int(num_samples))
 
     def log_prob(self, theta, observation):
         return self.estimator.log_prob(jnp.asarray(theta), self.summaries(observation))
@@ -88,7 +93,7 @@ class Posterior:
         params = jnp.asarray(params, self.estimator.x_mean.dtype)
         if params.shape != (self.simulator.num_params,):
             raise ValueError(f"`params` must have shape ({self.simulator.num_params},), got {params.shape}")
-        return self.simulator.simulate(key, params)
+        return self.simulator.simulate(prng_key("key", key), params)
 
 
 def save_posterior(run_dir, posterior: Posterior, sim_spec: dict, flow_config: FlowConfig):
