@@ -122,6 +122,20 @@ def _steps(name: str, span: float, dt: float) -> int:
     return int(kr)
 
 
+def initial_state(model: Kuramoto, theta0, velocity0=None) -> jax.Array:
+    """The integrated state y0: θ0 (N,), or [θ0, θ̇0] (2N,) for the second-order model (θ̇0 = 0 unless given).
+
+    `theta0` must already be an (N,) array; `velocity0` is checked here.
+    """
+    if model.second_order:
+        n = model.n
+        velocity0 = jnp.zeros_like(theta0) if velocity0 is None else v.vector("velocity0", velocity0, n)
+        return jnp.concatenate([theta0, velocity0])
+    if velocity0 is not None:
+        raise ValueError("`velocity0` is only for the second-order model (pass `mass=` to Kuramoto)")
+    return theta0
+
+
 def simulate(
     model: Kuramoto,
     theta0,
@@ -200,13 +214,7 @@ def simulate(
         raise ValueError(f"`solver`={name!r} is adaptive; noisy models need one of {list(SDE_SOLVERS)}")
     if observe is not None and not callable(observe):
         raise TypeError(f"`observe` must be a callable θ ↦ pytree, got {v.describe(observe)}")
-    if model.second_order:
-        velocity0 = jnp.zeros_like(theta0) if velocity0 is None else v.vector("velocity0", velocity0, n)
-        y0 = jnp.concatenate([theta0, velocity0])
-    else:
-        if velocity0 is not None:
-            raise ValueError("`velocity0` is only for the second-order model (pass `mass=` to Kuramoto)")
-        y0 = theta0
+    y0 = initial_state(model, theta0, velocity0)
 
     if has_delays:
         return _simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite)

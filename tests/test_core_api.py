@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import kuramoto_jax as kj
+from _gradcheck import fd_check
 
 
 def _network(n=6, seed=0):
@@ -63,18 +64,6 @@ def test_jit_no_recompile_and_vmap_matches_loop():
     np.testing.assert_allclose(batched, loop, atol=1e-12)
 
 
-def _fd_check(f, x, eps=1e-6, rtol=1e-6, atol=1e-9):
-    """jax.grad(f) against central finite differences; f is jitted once for all perturbations."""
-    f = jax.jit(f)
-    g = np.asarray(jax.grad(f)(x))
-    x = np.asarray(x, dtype=float)
-    fd = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = eps
-        fd[idx] = (f(jnp.asarray(x + e)) - f(jnp.asarray(x - e))) / (2 * eps)
-    np.testing.assert_allclose(g, fd, rtol=rtol, atol=atol)
-
 
 def test_gradients_match_finite_differences():
     """∂/∂(ω, K, b, θ0) of a loss of the final state, dense, sparse and mean-field couplings."""
@@ -92,9 +81,9 @@ def test_gradients_match_finite_differences():
         o, k, bb, t = jnp.split(x, np.cumsum(sizes)[:-1])
         return final_loss(o, kj.Dense(k.reshape(4, 4)), bb, t)
 
-    _fd_check(dense, jnp.concatenate([omega, K.ravel(), b, theta0]))
-    _fd_check(lambda k: final_loss(omega, kj.Sparse(senders, receivers, k, 4, sort=False), b, theta0), jnp.array([0.5, 1.0, 0.7, 0.2, 0.9]))
-    _fd_check(lambda k: final_loss(omega, kj.MeanField(k), b, theta0), jnp.asarray(1.7))
+    fd_check(dense, jnp.concatenate([omega, K.ravel(), b, theta0]))
+    fd_check(lambda k: final_loss(omega, kj.Sparse(senders, receivers, k, 4, sort=False), b, theta0), jnp.array([0.5, 1.0, 0.7, 0.2, 0.9]))
+    fd_check(lambda k: final_loss(omega, kj.MeanField(k), b, theta0), jnp.asarray(1.7))
 
 
 def test_zero_delays_reproduce_undelayed_exactly():
@@ -135,7 +124,7 @@ def test_delays_against_independent_euler_reference_and_gradient():
     np.testing.assert_allclose(sol.theta, ref, atol=1e-12)
     # Differentiable through the history buffer.
     f = lambda x: jnp.sum(jnp.sin(kj.simulate(kj.Kuramoto(x, kj.Dense(K), delays=d * dt), theta0, t1=2.0, dt=dt, solver="rk4").theta[-1]))
-    _fd_check(f, jnp.asarray(omega))
+    fd_check(f, jnp.asarray(omega))
 
 
 def test_delayed_rk4_converges():

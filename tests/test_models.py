@@ -12,19 +12,8 @@ import numpy as np
 import pytest
 
 import kuramoto_jax as kj
+from _gradcheck import fd_check
 
-
-def _fd_check(f, x, eps=1e-6, rtol=1e-6, atol=1e-9):
-    """jax.grad(f) against central finite differences (f jitted once for all perturbations)."""
-    f = jax.jit(f)
-    g = np.asarray(jax.grad(f)(x))
-    x = np.asarray(x, dtype=float)
-    fd = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = eps
-        fd[idx] = (f(jnp.asarray(x + e)) - f(jnp.asarray(x - e))) / (2 * eps)
-    np.testing.assert_allclose(g, fd, rtol=rtol, atol=atol)
 
 
 def _splay_lorentzian(n, r0):
@@ -133,7 +122,7 @@ def test_stuart_landau_gradients_match_finite_differences():
         z = sol.state[-1]
         return jnp.sum(jnp.real(z) * jnp.arange(1, n + 1)) + kj.mean_field_amplitude(z)
 
-    _fd_check(loss, jnp.concatenate([omega, jnp.array([0.5, 1.0, 1.5]), rng.uniform(0, 1, n * n)]))
+    fd_check(loss, jnp.concatenate([omega, jnp.array([0.5, 1.0, 1.5]), rng.uniform(0, 1, n * n)]))
 
 
 # ---------------------------------------------------------------- higher order and harmonics
@@ -218,7 +207,7 @@ def test_higher_order_gradients_match_finite_differences():
         th = kj.simulate(model, theta0, t1=1.0, dt=0.05).theta[-1]
         return jnp.sum(jnp.sin(th) * jnp.arange(n)) + kj.TriadicMeanField(K2).interaction(th).sum()
 
-    _fd_check(loss, jnp.concatenate([jnp.array([1.3, 0.7, 0.4]), rng.uniform(0.5, 1.5, 4)]))
+    fd_check(loss, jnp.concatenate([jnp.array([1.3, 0.7, 0.4]), rng.uniform(0.5, 1.5, 4)]))
 
 
 # ---------------------------------------------------------------- adaptive couplings
@@ -271,7 +260,7 @@ def test_adaptive_gradients_match_finite_differences():
         st = kj.simulate(model, kj.AdaptiveState(jnp.asarray(theta0), x[3:].reshape(n, n)), t1=1.0, dt=0.05).state
         return jnp.sum(jnp.sin(st.theta[-1]) * jnp.arange(n)) + jnp.sum(st.weights[-1] ** 2)
 
-    _fd_check(loss, jnp.concatenate([jnp.array([0.4, 1.2, 0.3]), jnp.asarray(K0.ravel())]))
+    fd_check(loss, jnp.concatenate([jnp.array([0.4, 1.2, 0.3]), jnp.asarray(K0.ravel())]))
 
 
 def test_vmap_matches_loop_for_higher_order_and_adaptive_models():
@@ -320,7 +309,7 @@ def test_multiplex_equals_its_block_matrix_and_gradient():
         th = kj.simulate(kj.Kuramoto(omega, kj.Multiplex(layers, dd)), theta0, t1=1.0, dt=0.05).theta[-1]
         return jnp.sum(jnp.sin(th) * jnp.arange(3 * n))
 
-    _fd_check(loss, jnp.asarray(D))
+    fd_check(loss, jnp.asarray(D))
 
 
 # ---------------------------------------------------------------- Ott–Antonsen
@@ -379,9 +368,9 @@ def test_ott_antonsen_is_differentiable():
         z = kj.theory.ott_antonsen(x[0], x[1], 0.1 + 0.05j, ts, omega0=x[2], field=x[3], lag=x[4])
         return jnp.sum(jnp.abs(z) ** 2) + jnp.real(z[-1])
 
-    _fd_check(loss, jnp.array([3.0, 0.8, 0.2, 0.1, 0.3]), rtol=1e-5)
+    fd_check(loss, jnp.array([3.0, 0.8, 0.2, 0.1, 0.3]), rtol=1e-5)
     f = lambda K: jnp.abs(kj.theory.ott_antonsen(K, 1.0, 0.1, ts, delay=0.5, dt=0.05)[-1])
-    _fd_check(f, jnp.asarray(3.0), rtol=1e-5)
+    fd_check(f, jnp.asarray(3.0), rtol=1e-5)
 
 
 # ---------------------------------------------------------------- validation

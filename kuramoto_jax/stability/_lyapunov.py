@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import _validate as v
 from .._model import Kuramoto
+from .._solve import initial_state
 from .._solvers import SOLVERS
 
 
@@ -65,13 +66,7 @@ def lyapunov_spectrum(model: Kuramoto, theta0, *, k: int | None = None, t1: floa
     n = model.n
     theta0 = v.vector("theta0", theta0, n)
     dim = 2 * n if model.second_order else n
-    if model.second_order:
-        velocity0 = jnp.zeros_like(theta0) if velocity0 is None else v.vector("velocity0", velocity0, n)
-        y0 = jnp.concatenate([theta0, velocity0])
-    else:
-        if velocity0 is not None:
-            raise ValueError("`velocity0` is only for the second-order model (mass=...)")
-        y0 = theta0
+    y0 = initial_state(model, theta0, velocity0)
     k = dim if k is None else k
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= dim:
         raise ValueError(f"`k` must be an int in [1, {dim}], got {k!r}")
