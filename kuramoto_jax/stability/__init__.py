@@ -21,7 +21,7 @@ from ._basins import (
     winding_number,
 )
 from ._continuation import Branch, FoldPoint, continuation, refine_fold
-from ._frame import Scaled, jacobian, scaled
+from ._frame import jacobian, scaled
 from ._hysteresis import (
     Hysteresis,
     adiabatic_sweep,
@@ -41,7 +41,6 @@ __all__ = [
     "FoldPoint",
     "Hysteresis",
     "LockedState",
-    "Scaled",
     "adiabatic_sweep",
     "averaging_times",
     "basin_stability",

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from .._coupling import Dense, MeanField, Sparse
+from .._coupling import Dense, MeanField, Scaled, Sparse
 from .._model import Kuramoto
 from . import _frame as fr
 
@@ -77,7 +77,7 @@ def is_symmetric(model: Kuramoto) -> bool:
     if model.lag is not None and not (v.is_concrete(model.lag) and float(model.lag) == 0.0):
         return False
     coupling = model.coupling
-    while isinstance(coupling, fr.Scaled):
+    while isinstance(coupling, Scaled):
         coupling = coupling.base
     if isinstance(coupling, MeanField):
         return True
