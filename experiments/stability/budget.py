@@ -95,11 +95,13 @@ def run(config: Config, ctx) -> dict[str, float]:
     import matplotlib.pyplot as plt
 
     n = config.n
-    # Every realisation's descent is one example of a batched computation over the run's devices.
+    # Every realisation's descent is one example of a batched computation over the run's devices. The fold's
+    # Newton solves (optimistix/lineax) fail to trace inside `shard_map`, so the batch is split by the
+    # compiler's sharding propagation instead (mode="jit").
     omegas = jnp.stack([kj.theory.sample_frequencies(ctx.key("omega", r), n, config.law, standardise=True)
                         for r in range(config.realisations)])
     t0 = time.perf_counter()
-    logits_all, histories = ctx.batch_map(descent(n, config.steps, config.learning_rate), omegas)
+    logits_all, histories = ctx.batch_map(descent(n, config.steps, config.learning_rate), omegas, mode="jit")
     histories = np.asarray(histories)
     ctx.log(f"{config.realisations} x {config.steps} Adam steps in {time.perf_counter() - t0:.1f} s")
     rows, checks = [], []
