@@ -133,12 +133,12 @@ def test_studies_small_runs_show_the_proportional_advantage(tmp_path):
     assert sp["k_sync_full"] == co["k_sync_rho1"]
     assert sp["R_keep1"] == pytest.approx(co["R_rho1"], abs=1e-5)
     assert sp["R_keep0p02"] < 0.5 and sp["keep_fraction_needed"] == 1.0
-    # Hysteresis: an adiabatic ramp up and down leaves no loop for uniform coupling (area ~ 0.003),
-    # a loop of area 0.04-0.10 for p = 1 (explosive synchronisation).
+    # Hysteresis: an adiabatic ramp up and down leaves no loop for uniform coupling (area 0.0002-0.0044
+    # for seeds 0-2), a loop of area 0.13-0.15 for p = 1 (explosive synchronisation).
     hy = _run_small(tmp_path, "hysteresis", "ps=[0.0,1.0]")
     assert abs(hy["hysteresis_area_p0"]) < 0.015
-    assert hy["hysteresis_area_p1"] > 0.025 and hy["p_max_area"] == 1.0
-    # Size: the finite-size transition moves up with N (k_half 0.82-0.83 at N = 10, 1.03-1.08 at N = 80).
+    assert hy["hysteresis_area_p1"] > 0.05 and hy["p_max_area"] == 1.0
+    # Size: the finite-size transition moves up with N (k_half 0.83-0.84 at N = 10, 0.97-1.04 at N = 80).
     si = _run_small(tmp_path, "size", "sizes=[10,80]", "min_realisations=4")
     assert si["k_half_n10"] + 0.1 < si["k_half_n80"] and si["size_exponent"] > 0.05
     arrays = np.load(tmp_path / "size" / "arrays.npz")
