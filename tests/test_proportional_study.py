@@ -95,6 +95,15 @@ def test_readouts_on_known_curves():
     up, down = (kk > 2).astype(float), (kk > 1).astype(float)
     assert kj.stability.loop_area(kk, up, down) == pytest.approx(1.0, abs=0.02)
     assert pc.slope_at(k, R) == pytest.approx(1 / 0.8, rel=1e-9)
+    # (p, K) map read-outs: best p per K, k_sync per p, p* as the mean of the tied p with the lowest k_sync.
+    kk, ps = np.array([0.5, 1.0, 1.5, 2.0]), np.array([0.0, 1.0, 2.0])
+    R_map = np.array([[0.1, 0.3, 0.6, 0.95], [0.2, 0.5, 0.92, 0.97], [0.1, 0.6, 0.93, 0.96]])
+    best, R_best, ks, p_star, p_lo, p_hi = pc.best_exponent(ps, kk, R_map)
+    np.testing.assert_array_equal(best, [1.0, 2.0, 2.0, 1.0])
+    np.testing.assert_array_equal(R_best, [0.2, 0.6, 0.93, 0.97])
+    np.testing.assert_array_equal(ks, [2.0, 1.5, 1.5])
+    assert (p_star, p_lo, p_hi) == (1.5, 1.0, 2.0)
+    assert np.isnan(pc.best_exponent(ps, kk, 0.5 * R_map)[3])
 
 
 # Small runs in which the studies' effects are resolved (N = 40, 4 realisations, 9 K values, t1 = 30):
