@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 import kuramoto_jax as kj
+from kuramoto_jax import proportional as pc
 from kuramoto_jax import schemes
 from kuramoto_jax.run import execute, resolve
-
-from kuramoto_jax import proportional as pc
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -227,9 +227,10 @@ def test_reservoirpy_esn_matches_the_in_package_update_rule():
     # skipped where the benchmark extra is absent (the CI test extra does not install it)
     pytest.importorskip("reservoirpy")
 
-    from kuramoto_jax.reservoir import esn_states, reservoirpy_readout
     from reservoirpy import mat_gen
     from reservoirpy.nodes import Reservoir
+
+    from kuramoto_jax.reservoir import esn_states, reservoirpy_readout
 
     u = np.random.default_rng(2).uniform(-1, 1, 200)
     node = Reservoir(8, sr=0.9, lr=0.5, input_scaling=0.5, input_connectivity=1.0, rc_connectivity=1.0,

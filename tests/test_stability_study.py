@@ -25,8 +25,8 @@ def test_budget_smoke(tmp_path):
 def test_budget_allocation_keeps_the_budget():
     import jax.numpy as jnp
     import numpy as np
-
     from kuramoto_jax.experiments.stability import budget
+
     from kuramoto_jax import schemes
 
     M = budget.allocation(jnp.linspace(-1, 1, 15), 6)

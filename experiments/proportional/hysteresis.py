@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import kuramoto_jax as kj
-
 from kuramoto_jax import proportional as pc
 from kuramoto_jax.theory import LAWS
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
 from kuramoto_jax import proportional as pc
 from kuramoto_jax.theory import LAWS
 

@@ -19,17 +19,24 @@ from ._features import (
 )
 from ._readout import Readout, fit_readout
 from ._reservoir import KuramotoReservoir, sample_reservoir
-from .esn import ESN_BACKENDS, EchoStateNetwork, esn_states, reservoirpy_readout, reservoirpy_version, tune_esn
 from ._sweeps import drive_batch, readout_errors, sample_reservoirs, sweep_summary
+from .esn import (
+    ESN_BACKENDS,
+    EchoStateNetwork,
+    esn_states,
+    reservoirpy_readout,
+    reservoirpy_version,
+    tune_esn,
+)
 from .metrics import benchmark_scores, memory_capacity, mse, nrmse_std
 
 __all__ = [
-    "benchmark_scores",
-    "INPUT_TERMS",
     "ESN_BACKENDS",
+    "INPUT_TERMS",
     "EchoStateNetwork",
     "KuramotoReservoir",
     "Readout",
+    "benchmark_scores",
     "drive_batch",
     "drive_reservoir",
     "drive_reservoir_jit",

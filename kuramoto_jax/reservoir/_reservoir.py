@@ -11,6 +11,7 @@ the defaults (ω̄ = 0.5, M = 5, Moore–Penrose read-out) were chosen.
 from __future__ import annotations
 
 import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,8 +19,12 @@ import numpy as np
 import kuramoto_jax as kj
 
 from .. import _validate
-
-from ._features import INPUT_TERMS, drive_reservoir_jit, order_parameter_features, oscillator_features
+from ._features import (
+    INPUT_TERMS,
+    drive_reservoir_jit,
+    order_parameter_features,
+    oscillator_features,
+)
 from ._readout import Readout, fit_readout
 
 FEATURES = ("order_parameters", "oscillators")

@@ -13,7 +13,7 @@ small dense least-squares problems solved on the host in float64 (`fit_readout`)
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
