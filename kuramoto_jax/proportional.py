@@ -41,6 +41,7 @@ from ._coupling import Dense, Scaled
 from ._model import Kuramoto
 from ._observables import order_parameter
 from ._solve import simulate
+from ._streams import stream_key
 
 __all__ = [
     "K_C",
@@ -93,8 +94,6 @@ class KGrid:
 
 
 def _keys(key, purpose: str, count: int):
-    from . import stream_key
-
     return jnp.stack([stream_key(key, purpose, i) for i in range(count)])
 
 

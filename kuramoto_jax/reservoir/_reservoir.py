@@ -19,6 +19,7 @@ import numpy as np
 import kuramoto_jax as kj
 
 from .. import _validate
+from .._streams import stream_key
 from ._features import (
     INPUT_TERMS,
     drive_reservoir_jit,
@@ -109,7 +110,7 @@ class KuramotoReservoir:
         self.omega_mean, self.eps, self.dt, self.washout = float(omega_mean), float(eps), float(dt), float(washout)
         self.M, self.ridge, self.key = int(M), float(ridge), key
         self.input_term, self.solver = input_term, solver
-        key_draw, key_w = kj.stream_key(key, "reservoir"), kj.stream_key(key, "input_weights")
+        key_draw, key_w = stream_key(key, "reservoir"), stream_key(key, "input_weights")
         self.frequencies = frequencies
         self.omega, self.theta0 = sample_reservoir(key_draw, self.n, omega_law, self.omega_spread, self.omega_mean,
                                                    frequencies)

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate, parallel
+from .._streams import stream_key
 from ._features import drive_reservoir
 from ._readout import fit_readout
 from ._reservoir import sample_reservoir
@@ -47,8 +48,6 @@ def sample_reservoirs(key, count: int, n: int, law: str, spread: float, mean: fl
     Returns:
         (ω, θ(0)), each (count, n).
     """
-    from .. import stream_key
-
     key = _validate.prng_key("key", key)
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"`count` must be an int >= 1, got {count!r}")
