@@ -167,3 +167,22 @@ def test_bad_config_rejected():
     with pytest.raises(ConfigError, match="keep_fractions"):
         resolve(CONFIGS / "sparse.yaml", ["keep_fractions=[0.0,1.0]"])
 
+
+
+def test_frequency_sampler_laws_standardisation_and_keys():
+    key = kj.stream_key(0, "omega")
+    for law in kj.theory.LAWS:
+        w = np.asarray(kj.theory.sample_frequencies(key, 400, law, 2.0, 1.0, shape=(3,), standardise=True))
+        assert w.shape == (3, 400)
+        np.testing.assert_allclose(w.mean(-1), 1.0, atol=1e-5)  # every row: sample mean loc, sample std scale
+        np.testing.assert_allclose(w.std(-1), 2.0, rtol=1e-5)
+    u = np.asarray(kj.theory.sample_frequencies(key, 4000, "uniform", 0.5, 0.5))
+    assert 0.0 <= u.min() < 0.01 and 0.99 < u.max() <= 1.0  # uniform on [loc − scale, loc + scale]
+    g = np.asarray(kj.theory.sample_frequencies(key, 4000, "gaussian", 0.4))
+    assert abs(g.std() - 0.4) < 0.02 and abs(g.mean()) < 0.02  # 4000 draws: both well inside 4 standard errors
+    np.testing.assert_array_equal(kj.theory.sample_frequencies(jax.random.key_data(key), 8, "normal"),
+                                  kj.theory.sample_frequencies(key, 8, "gaussian"))
+    with pytest.raises(ValueError, match="law"):
+        kj.theory.sample_frequencies(key, 8, "laplace")
+    with pytest.raises(TypeError, match="key"):
+        kj.theory.sample_frequencies(0, 8, "gaussian")
