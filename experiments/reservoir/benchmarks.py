@@ -1,23 +1,15 @@
 r"""Study 3: NARMA-10, Mackey–Glass prediction and memory capacity against an echo-state network.
 
-Discrete-time tasks drive the reservoir with a sample-and-hold input (u_k held for `hold` seconds,
-features read at the end of each hold); inputs are standardised before they drive any reservoir,
-targets come from the raw series. Compared at equal feature count D = 2M (+ bias):
-  - kuramoto_z: Re, Im Z_1..Z_M of the Kuramoto reservoir (draw `ctx.key("reservoir")`);
-  - kuramoto_osc: cos θ_j, sin θ_j of M oscillators of the same runs;
-  - esn: an echo-state network with D units at fixed hyperparameters (`esn_*`; dense W and W_in, bias
-    uniform on ±`esn_bias_scale`): with `esn_backend="auto"` reservoirpy's `Reservoir` read out by its
-    `Ridge` when reservoirpy is importable (a benchmark extra), else the in-package numpy ESN with our
-    read-out; the metric `esn_is_reservoirpy` (1/0) and the summary say which one ran;
-  - esn_tuned: the same ESN with (spectral radius, leak, input scale) chosen per task from the
-    `esn_grid_*` lists on the last `validation_fraction` of the training samples
-    (`reservoir.tune_esn`), then refitted on all training samples and tested once;
-  - esn_numpy: the in-package numpy ESN at the fixed hyperparameters (identical to `esn` without
-    reservoirpy);
-  - delay_line: the last D inputs (a linear memory baseline).
-Every model but the reservoirpy ones uses `fit_readout` (ridge `ridge`, bias not penalised: the same
-estimator as reservoirpy's `Ridge`). NARMA-10 (u_k iid uniform [0, 0.5]) and memory capacity share one
-random input; Mackey–Glass (τ = 17, sampled every `mg_sample_every`) is predicted `mg_horizon` samples
+Sample-and-hold input (u_k held for `hold` seconds, features read at the end of each hold), standardised;
+targets from the raw series. Models at equal feature count D = 2M (+ bias): kuramoto_z (Re, Im Z_1..Z_M
+of the reservoir drawn from `ctx.key("reservoir")`), kuramoto_osc (cos θ_j, sin θ_j of M of its
+oscillators), esn (D units at the fixed `esn_*` hyperparameters: reservoirpy's Reservoir + Ridge when
+importable and `esn_backend` allows, else the in-package numpy ESN; metric `esn_is_reservoirpy`),
+esn_tuned (the same with (spectral radius, leak, input scale) chosen per task from the `esn_grid_*` lists
+on the last `validation_fraction` of the training samples, `reservoir.tune_esn`), esn_numpy (the
+in-package ESN at the fixed hyperparameters) and delay_line (the last D inputs). Read-outs: `fit_readout`
+(ridge, bias not penalised; the estimator of reservoirpy's Ridge). NARMA-10 (u_k iid uniform [0, 0.5])
+and memory capacity share one random input; Mackey–Glass (τ = 17) is predicted `mg_horizon` samples
 ahead. Scores (`reservoir.benchmark_scores`): `nrmse_std` on the test samples; MC = Σ_d r²(d),
 d ≤ `mc_max_delay`. The Kuramoto reservoir is not tuned (K, ε fixed by the config).
 """
