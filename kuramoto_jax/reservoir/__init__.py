@@ -5,7 +5,8 @@ r"""Reservoir computing with driven Kuramoto networks.
     res.fit(u, y); y_hat = res.predict(u2)
 
 Modules: `_features` (driving and order-parameter / oscillator features),
-`_readout` (least squares / ridge), `_sweeps` (batched drives and read-out errors of many
+`_held` (sample-and-hold drive with frequency and phase-response inputs, closed-form
+ridge in JAX), `_readout` (least squares / ridge), `_sweeps` (batched drives and read-out errors of many
 reservoirs), `tasks`, `metrics`, `esn` (echo-state baseline).
 """
 
@@ -16,6 +17,18 @@ from ._features import (
     drive_reservoir_jit,
     order_parameter_features,
     oscillator_features,
+)
+from ._held import (
+    COUPLINGS,
+    INPUT_MECHANISMS,
+    HeldParams,
+    PhaseResponseDrive,
+    all_oscillator_features,
+    drive_held,
+    oscillator_group_features,
+    random_held_params,
+    ridge_readout_jax,
+    validation_nrmse,
 )
 from ._readout import Readout, fit_readout
 from ._reservoir import KuramotoReservoir, sample_reservoir
@@ -31,6 +44,16 @@ from .esn import (
 from .metrics import benchmark_scores, memory_capacity, mse, nrmse_std
 
 __all__ = [
+    "COUPLINGS",
+    "INPUT_MECHANISMS",
+    "HeldParams",
+    "PhaseResponseDrive",
+    "all_oscillator_features",
+    "drive_held",
+    "oscillator_group_features",
+    "random_held_params",
+    "ridge_readout_jax",
+    "validation_nrmse",
     "ESN_BACKENDS",
     "INPUT_TERMS",
     "EchoStateNetwork",

@@ -6,10 +6,18 @@ read out linearly through the order parameters Z_m, m = −M..M (plus a bias),
 as in Section 5 of the reservoir paper (N = 500, dt = 0.01, ε = 0.01,
 240 s washout). See experiments/reservoir/RESULTS.md for how the input term and
 the defaults (ω̄ = 0.5, M = 5, Moore–Penrose read-out) were chosen.
+
+With `hold` set, the reservoir reads one input sample per task step and holds it for
+`hold` seconds (`_held.drive_held`): dθ_i/dt = ω_i + Σ_j K_ij sin(θ_j − θ_i) + ε w_i u_k r_i(θ_i),
+r_i = 1 (input_mechanism="frequency") or sin(θ_i + φ_i) ("phase_response"), K_ij = K/N
+("mean_field") or K A_ij ("dense"), features read at the end of each hold (or at V
+virtual nodes within it). Every drawn array (ω, θ(0), w, φ, A) can be passed explicitly,
+so a tuned reservoir is rebuilt from plain keyword arguments.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -26,9 +34,10 @@ from ._features import (
     order_parameter_features,
     oscillator_features,
 )
+from ._held import COUPLINGS, INPUT_MECHANISMS, HeldParams, drive_held, oscillator_group_features
 from ._readout import Readout, fit_readout
 
-FEATURES = ("order_parameters", "oscillators")
+FEATURES = ("order_parameters", "oscillators", "groups")
 FREQUENCIES = ("random", "quantile")
 
 
@@ -72,13 +81,28 @@ class KuramotoReservoir:
         solver: fixed-step solver name for `kj.simulate`.
         frequencies: "random" (ω_j iid from the law, the paper) or "quantile" (deterministic
             quantiles with sample mean exactly ω̄; see `sample_reservoir`).
+        hold: None (the paper's continuous input sampled every dt) or seconds each input sample
+            is held (one sample per task step; `washout` is then rounded to whole holds).
+        input_mechanism: with `hold`: "frequency" (ε w_i u) or "phase_response" (ε w_i u sin(θ_i + φ_i)).
+        input_phases: φ_i: None (zeros), "random" (uniform on [0, 2π), stream "input_phases") or (n,).
+        virtual_nodes: with `hold`: V read-out times per hold (D = V × features of θ).
+        coupling: with `hold`: "mean_field" (K/N) or "dense" (K A_ij).
+        coupling_matrix: A for "dense": "random" (N(0, 1) entries scaled to spectral radius 1,
+            stream "coupling") or an (n, n) array.
+        n_groups: G for features="groups" (Re, Im of the order parameter of G contiguous groups).
+        omega: (n,) frequencies overriding the draw.
+        theta0: (n,) initial phases overriding the draw.
+        seed: integer seed used as `jax.random.key(seed)` when `key` is None (JSON-stored arguments).
     """
 
     def __init__(self, n: int = 500, K: float = 1.0, omega_law: str = "gaussian", omega_spread: float = 0.4,
                  eps: float = 0.01, dt: float = 0.01, washout: float = 240.0, key=None, *,
                  omega_mean: float = 0.5, M: int = 5, ridge: float = 0.0, input_term: str = "additive",
                  input_weights=None, features: str = "order_parameters", n_oscillator_features: int = 5,
-                 solver: str = "rk4", frequencies: str = "random"):
+                 solver: str = "rk4", frequencies: str = "random", hold: float | None = None,
+                 input_mechanism: str = "frequency", input_phases=None, virtual_nodes: int = 1,
+                 coupling: str = "mean_field", coupling_matrix=None, n_groups: int = 5, omega=None, theta0=None,
+                 seed: int | None = None):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"`n` must be an integer >= 1, got {n!r}")
         if omega_law not in kj.theory.LAWS:
@@ -103,9 +127,22 @@ class KuramotoReservoir:
             raise ValueError(f"`features` must be one of {FEATURES}, got {features!r}")
         if features == "oscillators" and not 1 <= n_oscillator_features <= n:
             raise ValueError(f"`n_oscillator_features` must be in [1, {n}], got {n_oscillator_features}")
+        if key is None and seed is not None:
+            if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+                raise TypeError(f"`seed` must be an integer, got {seed!r}")
+            key = jax.random.key(int(seed))  # keyword arguments stored as JSON carry a seed
         if key is None:
-            raise TypeError("`key` is required: pass a PRNG key, e.g. key=jax.random.key(0)")
+            raise TypeError("`key` is required: pass a PRNG key, e.g. key=jax.random.key(0) (or an integer `seed`)")
         key = _validate.prng_key("key", key)
+        if hold is not None:
+            if not isinstance(hold, (int, float, np.integer, np.floating)) or not hold > 0:
+                raise ValueError(f"`hold` must be None or a number of seconds > 0, got {hold!r}")
+            if input_mechanism not in INPUT_MECHANISMS:
+                raise ValueError(f"`input_mechanism` must be one of {INPUT_MECHANISMS}, got {input_mechanism!r}")
+            if coupling not in COUPLINGS:
+                raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
+        if features == "groups" and not 1 <= n_groups <= n:
+            raise ValueError(f"`n_groups` must be in [1, {n}], got {n_groups}")
         self.n, self.K, self.omega_law, self.omega_spread = int(n), float(K), omega_law, float(omega_spread)
         self.omega_mean, self.eps, self.dt, self.washout = float(omega_mean), float(eps), float(dt), float(washout)
         self.M, self.ridge, self.key = int(M), float(ridge), key
@@ -125,11 +162,36 @@ class KuramotoReservoir:
             if w.shape != (self.n,):
                 raise ValueError(f"`input_weights` must have shape ({self.n},), got {w.shape}")
             self.input_weights = jnp.asarray(w)
-        self.feature_map = (
-            order_parameter_features(self.M)
-            if features == "order_parameters"
-            else oscillator_features(np.arange(n_oscillator_features))
-        )
+        if omega is not None:
+            self.omega = jnp.asarray(_vector("omega", omega, self.n))
+        if theta0 is not None:
+            self.theta0 = jnp.asarray(_vector("theta0", theta0, self.n))
+        self.hold = None if hold is None else float(hold)
+        self.input_mechanism, self.virtual_nodes, self.coupling = input_mechanism, int(virtual_nodes), coupling
+        if isinstance(input_phases, str):
+            if input_phases != "random":
+                raise ValueError(f"`input_phases` must be None, 'random' or an (n,) array, got {input_phases!r}")
+            input_phases = jax.random.uniform(stream_key(key, "input_phases"), (self.n,), maxval=2 * math.pi)
+        self.input_phases = jnp.zeros(self.n) if input_phases is None else jnp.asarray(
+            _vector("input_phases", input_phases, self.n))
+        if isinstance(coupling_matrix, str):
+            if coupling_matrix != "random":
+                raise ValueError(f"`coupling_matrix` must be None, 'random' or (n, n), got {coupling_matrix!r}")
+            a = np.asarray(jax.random.normal(stream_key(key, "coupling"), (self.n, self.n)), np.float64)
+            coupling_matrix = a / np.max(np.abs(np.linalg.eigvals(a)))
+        if coupling_matrix is not None:
+            coupling_matrix = np.asarray(coupling_matrix, dtype=float)
+            if coupling_matrix.shape != (self.n, self.n):
+                raise ValueError(f"`coupling_matrix` must have shape ({self.n}, {self.n}), got {coupling_matrix.shape}")
+        elif hold is not None and coupling == "dense":
+            raise ValueError("`coupling`='dense' needs `coupling_matrix` ('random' or an (n, n) array)")
+        self.coupling_matrix = None if coupling_matrix is None else jnp.asarray(coupling_matrix)
+        if features == "order_parameters":
+            self.feature_map = order_parameter_features(self.M)
+        elif features == "groups":
+            self.feature_map = oscillator_group_features(self.n, n_groups)
+        else:
+            self.feature_map = oscillator_features(np.arange(n_oscillator_features))
         self.readout: Readout | None = None
         self.theta = None  # state at the last driven sample
         self._u_last = None
@@ -139,7 +201,20 @@ class KuramotoReservoir:
         """K_c = 2/(π g(0)) of the frequency law (N → ∞)."""
         return kj.theory.critical_coupling(self.omega_law, self.omega_spread)
 
+    @property
+    def held_params(self) -> HeldParams:
+        """The physical parameters as a `HeldParams` pytree (the held drive's input)."""
+        f = jnp.result_type(float)
+        w = jnp.ones(self.n) if self.input_weights is None else self.input_weights
+        A = None if self.coupling == "mean_field" else self.coupling_matrix
+        return HeldParams(self.omega, self.theta0, jnp.asarray(self.K, f), jnp.asarray(self.eps, f), w,
+                          self.input_phases, A)
+
     def _drive(self, theta, u, skip):
+        if self.hold is not None:
+            X, theta = _drive_held_jit(self.held_params._replace(theta0=theta), jnp.asarray(u), self.hold, self.dt,
+                                       self.input_mechanism, self.feature_map, self.virtual_nodes, self.solver)
+            return np.asarray(X)[skip:], theta
         X, theta = drive_reservoir_jit(self.omega, theta, self.K, self.eps, jnp.asarray(u), dt=self.dt,
                                        features=self.feature_map, skip=skip, input_term=self.input_term,
                                        solver=self.solver, input_weights=self.input_weights)
@@ -159,7 +234,7 @@ class KuramotoReservoir:
         u, y = _series("u", u), _series("y", y)
         if len(u) != len(y):
             raise ValueError(f"`u` and `y` must have equal length, got {len(u)} and {len(y)}")
-        skip = int(round(self.washout / self.dt))
+        skip = int(round(self.washout / (self.dt if self.hold is None else self.hold)))
         if skip > len(u) - 2:
             raise ValueError(
                 f"`u` has {len(u)} samples ({len(u) * self.dt:g} s) but washout={self.washout:g} s needs "
@@ -176,9 +251,25 @@ class KuramotoReservoir:
         if self.readout is None:
             raise RuntimeError("call fit(u, y) before predict(u)")
         u = _series("u", u, min_len=1)
+        if self.hold is not None:  # held samples need no overlap with the last fitted one
+            X, self.theta = self._drive(self.theta, u, 0)
+            return self.readout(X)
         X, self.theta = self._drive(self.theta, np.concatenate([[self._u_last], u]), 1)
         self._u_last = float(u[-1])
         return self.readout(X)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
+def _drive_held_jit(params, u, hold, dt, mechanism, features, virtual_nodes, solver):
+    return drive_held(params, u, hold=hold, dt=dt, mechanism=mechanism, features=features,
+                      virtual_nodes=virtual_nodes, solver=solver)
+
+
+def _vector(name, x, n):
+    arr = np.asarray(x, dtype=float)
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be a finite array of shape ({n},), got shape {arr.shape}")
+    return arr
 
 
 def _series(name, x, min_len: int = 2) -> np.ndarray:

@@ -1,0 +1,175 @@
+r"""Sample-and-hold drive of a Kuramoto reservoir with inputs the dynamics cannot rotate away.
+
+Each discrete input u_k is held for `hold` seconds, t ∈ [k h, (k+1) h):
+
+    dθ_i/dt = ω_i + Σ_j K_ij sin(θ_j − θ_i) + ε w_i u_k r_i(θ_i),
+
+with the input mechanism r_i
+
+- "frequency":      r_i = 1, heterogeneous weights w_i: the input shifts each frequency
+                    by its own amount ε w_i u_k (a common w_i = 1 would only rotate the
+                    order parameters, see experiments/reservoir/RESULTS.md §1);
+- "phase_response": r_i = sin(θ_i + φ_i), the phase-response curve of a type-II
+                    oscillator with its own phase offset φ_i.
+
+K_ij = K/N ("mean_field", `kj.MeanField`) or K A_ij ("dense", `kj.Dense`) with A a signed
+random matrix of spectral radius 1. The read-out sees features of θ at the end of
+each hold, or, with V virtual nodes (time multiplexing), at t = k h + v h/V, v = 1..V,
+concatenated into one row of V × (features of θ) per input sample.
+
+All physical parameters live in one pytree (`HeldParams`), so `drive_held` is a pure
+function of them: batch it with `parallel.batch_map`, differentiate it with `jax.grad`.
+Integration is `kj.simulate` (fixed-step, `dt` dividing the hold) over each hold.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import kuramoto_jax as kj
+
+INPUT_MECHANISMS = ("frequency", "phase_response")
+"""Input mechanisms of `drive_held`: r_i = 1 (frequency) or sin(θ_i + φ_i) (phase response)."""
+COUPLINGS = ("mean_field", "dense")
+"""Couplings of the held reservoir: `kj.MeanField(K)` or `kj.Dense(K A)`."""
+
+
+class HeldParams(NamedTuple):
+    """Physical parameters of a held-input reservoir (a pytree; every leaf differentiable).
+
+    omega: ω (N,).  theta0: θ(0) (N,).  K: coupling scale (scalar).
+    eps: input gain ε (scalar).  w: input weights w_i (N,).  phi: phase offsets φ_i (N,)
+    (used by "phase_response" only).  A: (N, N) coupling shape for "dense", or None.
+    """
+
+    omega: jax.Array
+    theta0: jax.Array
+    K: jax.Array
+    eps: jax.Array
+    w: jax.Array
+    phi: jax.Array
+    A: jax.Array | None = None
+
+
+class PhaseResponseDrive(kj.Drive):
+    """Input ε w_i u(t) sin(θ_i + φ_i) (a `kj.Drive` with a per-oscillator phase offset φ_i)."""
+
+    phases: jax.Array
+
+    def __init__(self, signal, gain, weights, phases):
+        super().__init__(signal, gain, weights, "sin")
+        self.phases = jnp.asarray(phases)
+
+    def __call__(self, t, theta):
+        return self.gain * self.signal(t) * self.weights * jnp.sin(theta + self.phases)
+
+
+def held_model(params: HeldParams, uk, hold: float, mechanism: str) -> kj.Kuramoto:
+    """The Kuramoto model of one hold: constant input u_k over [0, hold]."""
+    signal = kj.SampledSignal(jnp.stack([uk, uk]), hold)
+    coupling = kj.MeanField(params.K) if params.A is None else kj.Dense(params.K * params.A)
+    if mechanism == "frequency":
+        return kj.Kuramoto(params.omega, coupling, drive=signal, drive_gain=params.eps, drive_weights=params.w)
+    return kj.Kuramoto(params.omega, coupling, drive=PhaseResponseDrive(signal, params.eps, params.w, params.phi))
+
+
+def oscillator_group_features(n: int, groups: int) -> Callable:
+    """θ (N,) ↦ (2G,) = [Re Z^(g), Im Z^(g)] of G contiguous groups, Z^(g) = mean_{j ∈ g} e^{iθ_j}."""
+    if not 1 <= groups <= n:
+        raise ValueError(f"`groups` must be in [1, {n}], got {groups}")
+    return _group_features(int(n), int(groups))
+
+
+@functools.lru_cache(maxsize=64)
+def _group_features(n: int, groups: int) -> Callable:
+    labels = jnp.asarray(np.arange(n) * groups // n)
+
+    def features(theta):
+        c = jax.ops.segment_sum(jnp.cos(theta), labels, groups) / jnp.bincount(labels, length=groups)
+        s = jax.ops.segment_sum(jnp.sin(theta), labels, groups) / jnp.bincount(labels, length=groups)
+        return jnp.concatenate([c, s])
+
+    return features
+
+
+def all_oscillator_features(theta):
+    """θ (N,) ↦ (2N,) = [cos θ_1..cos θ_N, sin θ_1..sin θ_N]."""
+    return jnp.concatenate([jnp.cos(theta), jnp.sin(theta)])
+
+
+def drive_held(params: HeldParams, u, *, hold: float, dt: float, mechanism: str = "phase_response",
+               features: Callable = all_oscillator_features, virtual_nodes: int = 1, solver: str = "rk4"):
+    """Features of the reservoir driven by u (T,), each sample held for `hold` seconds.
+
+    Args:
+        params: `HeldParams` (N oscillators).
+        u: (T,) input samples.
+        hold: seconds each sample is held (a whole multiple of `dt` × `virtual_nodes`).
+        dt: integration step.
+        mechanism: "frequency" or "phase_response" (module docstring).
+        features: θ (N,) ↦ (d,) feature map.
+        virtual_nodes: V read-out times per hold (time multiplexing).
+        solver: fixed-step solver of `kj.simulate`.
+
+    Returns:
+        (X, θ_end): X (T, V d), row k read during the hold of u_k (after it: the last of its
+        V blocks is at the end of the hold); θ at the end of the last hold (N,).
+    """
+    if mechanism not in INPUT_MECHANISMS:
+        raise ValueError(f"`mechanism` must be one of {INPUT_MECHANISMS}, got {mechanism!r}")
+    steps = int(round(hold / dt))
+    if steps < 1 or abs(steps * dt - hold) > 1e-9 * max(1.0, hold):
+        raise ValueError(f"`hold` must be a whole number of `dt` steps, got hold={hold}, dt={dt}")
+    V = int(virtual_nodes)
+    if V < 1 or steps % V:
+        raise ValueError(f"`virtual_nodes` must be >= 1 and divide the {steps} steps of a hold, got {virtual_nodes}")
+    ts = jnp.arange(1, V + 1) * (steps // V) * dt
+
+    def one_hold(theta, uk):
+        sol = kj.simulate(held_model(params, uk, hold, mechanism), theta, t1=steps * dt, dt=dt, ts=ts,
+                          solver=solver, max_steps=steps + 2, check_finite=False)
+        return sol.theta[-1], jax.vmap(features)(sol.theta).reshape(-1)
+
+    theta, X = jax.lax.scan(one_hold, jnp.asarray(params.theta0), jnp.asarray(u))
+    return X, theta
+
+
+def ridge_readout_jax(X, y, ridge):
+    """Closed-form ridge read-out in JAX: W (D+1,) minimising ||[X 1] W − y||² + λ ||W_{:D}||² (bias free)."""
+    A = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], axis=1)
+    P = jnp.eye(A.shape[1], dtype=X.dtype).at[-1, -1].set(0.0) * ridge
+    return jnp.linalg.solve(A.T @ A + P, A.T @ y)
+
+
+def validation_nrmse(X, y, fit: slice, val: slice, ridge):
+    """NRMSE (std-normalised) on `val` of the ridge read-out fitted on `fit`, differentiable in X."""
+    W = ridge_readout_jax(X[fit], y[fit], ridge)
+    pred = X[val] @ W[:-1] + W[-1]
+    return jnp.sqrt(jnp.mean((pred - y[val]) ** 2) / jnp.var(y[val]))
+
+
+def random_held_params(key, n: int, *, K: float, eps: float, omega_mean: float, omega_spread: float,
+                       coupling: str = "mean_field", law: str = "gaussian") -> HeldParams:
+    """A seeded `HeldParams`: ω from the law, θ(0) uniform, w_i ~ N(0, 1), φ_i uniform, and for
+    "dense" A_ij ~ N(0, 1) rescaled to spectral radius 1 (signed couplings)."""
+    if coupling not in COUPLINGS:
+        raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
+    keys = [kj.stream_key(key, name) for name in ("omega", "theta0", "w", "phi", "A")]
+    omega = kj.theory.sample_frequencies(keys[0], n, law, omega_spread, omega_mean)
+    theta0 = jax.random.uniform(keys[1], (n,), maxval=2 * math.pi)
+    w = jax.random.normal(keys[2], (n,))
+    phi = jax.random.uniform(keys[3], (n,), maxval=2 * math.pi)
+    A = None
+    if coupling == "dense":
+        a = np.asarray(jax.random.normal(keys[4], (n, n)), dtype=np.float64)
+        a /= np.max(np.abs(np.linalg.eigvals(a)))
+        A = jnp.asarray(a, dtype=omega.dtype)
+    f = jnp.result_type(float)
+    return HeldParams(omega, theta0, jnp.asarray(K, f), jnp.asarray(eps, f), w, phi, A)
