@@ -46,6 +46,7 @@ CASES = {
     "reservoir.benchmarks": ("reservoir/benchmarks_smoke", []),
     "reservoir.prediction": ("reservoir/prediction_smoke", []),
     "reservoir.readout": ("reservoir/readout_smoke", []),
+    "reservoir.versus_esn": ("reservoir/versus_esn_smoke", []),
     "stability.budget": ("stability/budget_smoke", []),
 }
 # Studies whose metrics must not depend on the device count (timings aside).

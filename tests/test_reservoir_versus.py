@@ -1,0 +1,68 @@
+"""Kuramoto-vs-ESN protocol: gradients of the validation loss, identical data, kwargs that rebuild the runs."""
+
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kuramoto_jax.reservoir import KuramotoReservoir, drive_held, nrmse_std, random_held_params, tasks, validation_nrmse
+from kuramoto_jax.reservoir import _versus as vs
+from kuramoto_jax.run import execute, resolve
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_validation_loss_gradient_matches_finite_differences(x64):
+    p = random_held_params(jax.random.key(2), 3, K=1.2, eps=0.8, omega_mean=1.0, omega_spread=0.4)
+    u = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, 16))
+    y = jnp.roll(u, 1) * u
+    fit, val = slice(2, 12), slice(12, 16)
+
+    def loss(K, eps, omega, w, phi, mechanism):
+        q = p._replace(K=K, eps=eps, omega=omega, w=w, phi=phi)
+        return validation_nrmse(drive_held(q, u, hold=0.5, dt=0.05, mechanism=mechanism)[0], y, fit, val, 1e-3)
+
+    for mechanism in ("frequency", "phase_response"):
+        args = (p.K, p.eps, p.omega, p.w, p.phi)
+        grads = jax.jit(jax.grad(loss, argnums=(0, 1, 2, 3, 4)), static_argnums=5)(*args, mechanism)
+        f = jax.jit(loss, static_argnums=5)
+        h = 1e-6
+        for i, g in enumerate(grads):
+            for j in range(max(1, np.size(args[i]))):
+                e = jnp.zeros_like(args[i]).at[() if args[i].ndim == 0 else j].set(h)
+                plus = [a + e if k == i else a for k, a in enumerate(args)]
+                minus = [a - e if k == i else a for k, a in enumerate(args)]
+                fd = (f(*plus, mechanism) - f(*minus, mechanism)) / (2 * h)
+                gij = g if g.ndim == 0 else g[j]
+                np.testing.assert_allclose(gij, fd, rtol=1e-5, atol=1e-8, err_msg=f"{mechanism} arg {i}[{j}]")
+
+
+def test_versus_data_identical_for_both_models():
+    data = vs.versus_data(300, seed=3, mg_horizon=4)
+    u, y = tasks.narma10(301, seed=3)
+    np.testing.assert_allclose(data["narma10"][1], y)
+    np.testing.assert_allclose(data["narma10"][0], (u - u.mean()) / u.std())
+    # the memory-capacity input is the NARMA input, its target that input itself
+    np.testing.assert_array_equal(data["memory_capacity"][0], data["narma10"][0])
+    np.testing.assert_array_equal(data["memory_capacity"][1], data["narma10"][0])
+    h = vs.henon(301, seed=3)
+    np.testing.assert_allclose(data["henon"][1], h[1:])
+    np.testing.assert_allclose(1 - 1.4 * h[1:-1] ** 2 + 0.3 * h[:-2], h[2:], atol=1e-12)
+
+
+def test_versus_study_kwargs_rebuild_reported_numbers(tmp_path):
+    metrics, _ = execute(resolve(ROOT / "configs" / "reservoir" / "versus_esn_smoke.yaml"), tmp_path / "r", quiet=True)
+    kw = json.loads((tmp_path / "r" / "reservoir_kwargs.json").read_text())
+    assert set(kw) == set(vs.VERSUS_TASKS) and set(kw["narma10"]) == {"4", "6"}
+    cfg = json.loads((tmp_path / "r" / "metrics.json").read_text())["meta"]
+    data = vs.versus_data(20 + 100 + 40, 0, 2)
+    for task in ("narma10", "mackey_glass", "henon"):
+        u, y = data[task]
+        for D, models in kw[task].items():
+            for name, kwargs in models.items():
+                pred = KuramotoReservoir(**kwargs).fit(u[:120], y[:120]).predict(u[120:])
+                np.testing.assert_allclose(nrmse_std(pred, y[120:]), metrics[f"{task}_{D}_kuramoto_{name}"],
+                                           rtol=1e-6, err_msg=f"{task} D={D} {name} {cfg.get('status')}")
+    assert metrics["simulations_gradient_narma10_4"] <= metrics["kuramoto_grid_size"]
