@@ -1,14 +1,18 @@
 """Held-input reservoir: each input mechanism against a closed form or scipy, the class round trip."""
 
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kuramoto_jax.reservoir import (HeldParams, KuramotoReservoir, all_oscillator_features, drive_held,
-                                   oscillator_group_features, random_held_params)
+from kuramoto_jax.reservoir import (
+    KuramotoReservoir,
+    all_oscillator_features,
+    drive_held,
+    oscillator_group_features,
+    random_held_params,
+)
 
 HOLD, DT = 0.5, 0.05
 
@@ -81,7 +85,7 @@ def test_group_features_are_group_order_parameters():
 
 def test_reservoir_held_fit_predict_is_one_continuous_drive():
     p, u = _params(n=8, K=1.0), _u(T=100)
-    kw = dict(n=8, K=1.0, eps=0.7, dt=DT, washout=5 * HOLD, seed=0, hold=HOLD, input_mechanism="phase_response",
+    kw = dict(n=8, K=1.0, eps=0.7, dt=DT, washout=5 * HOLD, seed=0, hold=HOLD, input_mechanism="phase_response",  # noqa: C408
               input_weights=np.asarray(p.w), input_phases=np.asarray(p.phi), omega=np.asarray(p.omega),
               theta0=np.asarray(p.theta0), features="oscillators", n_oscillator_features=8, ridge=1e-4)
     res = KuramotoReservoir(**kw)
@@ -99,3 +103,17 @@ def test_reservoir_held_bad_input():
         KuramotoReservoir(n=4, seed=0, hold=0.5, coupling="dense")
     with pytest.raises(ValueError, match="virtual_nodes"):
         drive_held(_params(), _u(), hold=HOLD, dt=DT, virtual_nodes=3)
+
+
+def test_echo_state_property_frequency_vs_phase_response():
+    # K = 0: a frequency input moves two starts by the same angle (their distance never changes: no
+    # fading memory), while a phase-response input with ε|w u| > |ω| pins both near the zeros of
+    # ω_i + ε w_i u_k sin(θ + φ_i), so they forget their start.
+    from kuramoto_jax.reservoir._versus import phase_distance
+
+    p, u = _params(n=6, eps=3.0, omega_scale=0.1), np.abs(_u(T=40)) + 0.5
+    q = p._replace(theta0=p.theta0 + 1.0)
+    d = {m: phase_distance(drive_held(p, u, hold=HOLD, dt=DT, mechanism=m)[0],
+                           drive_held(q, u, hold=HOLD, dt=DT, mechanism=m)[0]) for m in ("frequency", "phase_response")}
+    np.testing.assert_allclose(d["frequency"], 2 * np.sin(0.5), rtol=1e-4)  # chord of a 1 rad offset, for ever
+    assert d["phase_response"][-1] < 1e-3 * d["phase_response"][0]

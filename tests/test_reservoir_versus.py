@@ -7,7 +7,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kuramoto_jax.reservoir import KuramotoReservoir, drive_held, nrmse_std, random_held_params, tasks, validation_nrmse
+from kuramoto_jax.reservoir import (
+    KuramotoReservoir,
+    drive_held,
+    nrmse_std,
+    random_held_params,
+    tasks,
+    validation_nrmse,
+)
 from kuramoto_jax.reservoir import _versus as vs
 from kuramoto_jax.run import execute, resolve
 

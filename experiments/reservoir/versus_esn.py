@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
-from kuramoto_jax.reservoir import INPUT_MECHANISMS, KuramotoReservoir, nrmse_std, reservoirpy_version
+from kuramoto_jax.reservoir import (
+    INPUT_MECHANISMS,
+    KuramotoReservoir,
+    nrmse_std,
+    reservoirpy_version,
+)
 from kuramoto_jax.reservoir import _versus as vs
 
 
@@ -57,7 +62,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     egrid = vs.esn_grid(config.esn_spectral_radius, config.esn_leak, config.esn_input_scale, config.esn_bias)
     budget = len(kgrid)
     half, steps = kgrid[::2], (budget - len(kgrid[::2]) - 1) // 2
-    common = dict(hold=config.hold, dt=config.dt, mechanism=config.mechanism)
+    common = {"hold": config.hold, "dt": config.dt, "mechanism": config.mechanism}
     loss = lambda task, X: vs.choose_ridge(task, X, data[task][0], data[task][1], fit, val, config.ridges,
                                            config.mc_max_delay)
     backend = "numpy" if reservoirpy_version() is None else "reservoirpy"  # numpy ESN only without the extra
@@ -105,21 +110,31 @@ def run(config: Config, ctx) -> dict[str, float]:
                                                   if k.startswith(pre)))
         if D == config.dims[len(config.dims) // 2]:  # NARMA-10 validation NRMSE against K/K_c, both mechanisms
             base = kgrid[int(np.argmin([loss("narma10", Xk[i, 0])[0] for i in range(budget)]))]
-            sweep = np.zeros((len(INPUT_MECHANISMS), len(config.sweep_k_over_kc)))
+            theta_b = vs.base_draw(ctx.key("second_start", D), n)[1]  # same reservoir, another θ(0)
+            sweep, dist = (np.zeros((len(INPUT_MECHANISMS), len(config.sweep_k_over_kc))) for _ in range(2))
             for m, mech in enumerate(INPUT_MECHANISMS):
                 ps = [vs.grid_params(draw, (k, *base[1:])) for k in config.sweep_k_over_kc]
-                Xs = vs.kuramoto_features(ps, U[:1], hold=config.hold, dt=config.dt, mechanism=mech)
-                sweep[m] = [loss("narma10", Xs[i, 0])[0] for i in range(len(ps))]
-            fig, ax = plt.subplots(figsize=(5, 3.5))
+                Xs = vs.kuramoto_features(ps + [p._replace(theta0=theta_b) for p in ps], U[:1], hold=config.hold,
+                                          dt=config.dt, mechanism=mech)[:, 0]
+                sweep[m] = [loss("narma10", Xs[i])[0] for i in range(len(ps))]
+                dist[m] = [vs.phase_distance(Xs[i], Xs[len(ps) + i])[max(W - 50, 0):W].mean() for i in range(len(ps))]
+            fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
             for m, mech in enumerate(INPUT_MECHANISMS):
-                ax.plot(config.sweep_k_over_kc, sweep[m], "-o", label=mech)
-            ax.axhline(metrics[f"narma10_{D}_val_esn_grid"], color="k", ls="--", label="ESN (grid), validation")
-            ax.set(xscale="log", xlabel="K / K_c", ylabel="NARMA-10 validation NRMSE", title=f"D = {D}")
-            ax.legend(fontsize=8)
+                axes[0].plot(config.sweep_k_over_kc, sweep[m], "-o", label=mech)
+                axes[1].plot(config.sweep_k_over_kc, dist[m], "-o", label=mech)
+            axes[0].axhline(metrics[f"narma10_{D}_val_esn_grid"], color="k", ls="--", label="ESN (grid)")
+            axes[0].set(ylabel="NARMA-10 validation NRMSE", title=f"D = {D}")
+            axes[1].set(yscale="log", ylabel="distance of two starts after the washout", title="echo-state property")
+            for ax in axes:
+                ax.set(xscale="log", xlabel="K / K_c", xticks=config.sweep_k_over_kc,
+                       xticklabels=[f"{k:g}" for k in config.sweep_k_over_kc])
+                ax.minorticks_off()
+                ax.legend(fontsize=8)
             fig.tight_layout()
             ctx.save_figure(fig, "nrmse_vs_k")
             ctx.save_arrays(sweep_k_over_kc=np.asarray(config.sweep_k_over_kc), sweep_nrmse=sweep,
-                            sweep_mechanisms=np.array(INPUT_MECHANISMS), sweep_base=np.asarray(base))
+                            sweep_distance=dist, sweep_mechanisms=np.array(INPUT_MECHANISMS),
+                            sweep_base=np.asarray(base))
     metrics.update({f"simulations_gradient_{k}": float(v) for k, v in sims.items()})
     ctx.save_json("reservoir_kwargs", kwargs_out)
     ctx.summary(f"Kuramoto reservoir ({config.mechanism} input held {config.hold} s, cos/sin of D/2 oscillators) "

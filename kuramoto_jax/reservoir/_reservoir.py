@@ -34,7 +34,13 @@ from ._features import (
     order_parameter_features,
     oscillator_features,
 )
-from ._held import COUPLINGS, INPUT_MECHANISMS, HeldParams, drive_held, oscillator_group_features
+from ._held import (
+    COUPLINGS,
+    INPUT_MECHANISMS,
+    HeldParams,
+    drive_held,
+    oscillator_group_features,
+)
 from ._readout import Readout, fit_readout
 
 FEATURES = ("order_parameters", "oscillators", "groups")
@@ -226,7 +232,7 @@ class KuramotoReservoir:
         X, _ = self._drive(self.theta0, u, 0)
         return X
 
-    def fit(self, u, y) -> "KuramotoReservoir":
+    def fit(self, u, y) -> KuramotoReservoir:
         """Drive with u from θ(0), fit the read-out on samples after `washout`; returns self.
 
         u, y: 1-D, equal length, sampled every dt (y_k is the target at the time of u_k).

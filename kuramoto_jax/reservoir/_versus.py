@@ -196,12 +196,26 @@ def gradient_tune(params: HeldParams, task: str, u, y, fit: slice, val: slice, *
     return unpack(best_q), np.asarray(losses)
 
 
+def phase_distance(X1, X2) -> np.ndarray:
+    """(T,) mean chord distance (1/N) Σ_i |e^{iθ_i} − e^{iθ'_i}| of two runs from their features [cos θ, sin θ] (T, 2N).
+
+    Two copies of a reservoir started from different θ(0) and driven by the same input: the
+    distance decays to 0 when the reservoir forgets its initial state (the echo-state property).
+    """
+    n = X1.shape[-1] // 2
+    d = np.asarray(X1, np.float64) - np.asarray(X2, np.float64)
+    return np.sqrt(d[..., :n] ** 2 + d[..., n:] ** 2).mean(-1)
+
+
+def _short(x):
+    # the shortest decimal that rounds back to the same float (float32 values print in ~9 digits)
+    return [float(str(v)) for v in np.asarray(x).reshape(-1)]
+
+
 def reservoir_kwargs(params: HeldParams, *, hold, dt, mechanism, ridge, washout_samples) -> dict:
     """Keyword arguments with which `KuramotoReservoir(**kwargs)` rebuilds a held reservoir (JSON-safe)."""
     n = int(params.omega.shape[0])
-    return {"n": n, "K": float(params.K), "eps": float(params.eps), "dt": dt, "hold": hold,
+    return {"n": n, "K": _short(params.K)[0], "eps": _short(params.eps)[0], "dt": dt, "hold": hold,
             "washout": washout_samples * hold, "seed": 0, "input_mechanism": mechanism, "ridge": ridge,
-            "features": "oscillators", "n_oscillator_features": n, "omega_spread": 0.4,
-            "omega": np.asarray(params.omega, float).tolist(), "theta0": np.asarray(params.theta0, float).tolist(),
-            "input_weights": np.asarray(params.w, float).tolist(),
-            "input_phases": np.asarray(params.phi, float).tolist()}
+            "features": "oscillators", "n_oscillator_features": n, "omega": _short(params.omega),
+            "theta0": _short(params.theta0), "input_weights": _short(params.w), "input_phases": _short(params.phi)}
