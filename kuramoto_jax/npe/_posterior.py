@@ -13,7 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import prng_key
-from ._flows import FlowConfig, PosteriorEstimator, skeleton
+from ._config import FlowConfig
+from ._flows import PosteriorEstimator, skeleton
 from ._simulators import NetworkSimulator, ObservationProtocol, simple_network, three_node_network
 from ._summaries import SummaryConfig, summarize
 
