@@ -67,7 +67,7 @@ def test_diagnostics_bad_shapes():
 def test_bounded_map_roundtrip_and_prior():
     low, high = jnp.array([0.0, -1.0]), jnp.array([3.0, 1.0])
     theta = jnp.array([[0.3, 0.5], [2.9, -0.99]])
-    np.testing.assert_allclose(npe.to_bounded(npe.to_unbounded(theta, low, high), low, high), theta, rtol=1e-9)
+    np.testing.assert_allclose(npe.to_bounded(npe.to_unbounded(theta, low, high), low, high), theta, rtol=1e-5, atol=1e-6)
     prior = npe.uniform_prior(low, high)
     assert prior.event_shape == (2,)
     np.testing.assert_allclose(prior.log_prob(theta), -np.log(6.0) * np.ones(2))
@@ -80,7 +80,7 @@ def test_paper_summaries_match_numpy():
     s = np.asarray(npe.paper_summaries(jnp.asarray(y)))
     z = np.exp(1j * y).mean(1)
     expect = np.stack([np.abs(z), np.angle(z), np.cos(y).mean(1), np.cos(y).std(1), np.sin(y).mean(1), np.sin(y).std(1)], 1)
-    np.testing.assert_allclose(s, expect, atol=1e-12)
+    np.testing.assert_allclose(s, expect, atol=1e-6)  # float32 summaries against the float64 reference
 
 
 def test_drift_regression_recovers_mean_field_coupling():

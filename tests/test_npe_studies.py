@@ -173,9 +173,9 @@ def test_ecdf_mcmc_matches_the_grid_posterior():
 @pytest.mark.slow  # NUTS compiles a gradient through the simulator: minutes under load
 def test_mcmc_compare_smoke_run(tmp_path):
     # At smoke size (a 20-step posterior, chains of 20-40 draws) the comparison still has content: both
-    # MCMC chains contract against the prior on every coupling (seed 0: 0.40-0.80 NUTS, 0.39-0.98 SA),
-    # their draws score at least log L(K*) more often than prior draws do (1.0 and 0.95 against 0.9),
-    # and the two chains on the same likelihood disagree (C2ST 0.95), as in the full run.
+    # MCMC chains contract against the prior on every coupling (seed 0: 0.39-1.00 NUTS, 0.34-0.83 SA),
+    # their draws score at least log L(K*) more often than prior draws do (1.0 and 1.0 against 0.9),
+    # and the two chains on the same likelihood disagree (C2ST 1.0), as in the full run.
     metrics, _ = execute(resolve(CONFIGS / "mcmc_compare_smoke.yaml"), tmp_path / "mc", quiet=True)
     names = ("k12", "k13", "k21", "k23", "k31", "k32")
     for m in ("nuts", "sa"):
