@@ -20,7 +20,6 @@ import numpy as np
 from kuramoto_jax import npe
 
 
-
 @dataclass
 class Config:
     seed: int = field(default=0, metadata={"help": "PRNG seed"})
