@@ -65,7 +65,7 @@ def _posterior(config: Config, ctx):
         return npe.load_posterior(config.posterior_dir), {}
     ctx.log("no posterior_dir: training a 3-node posterior with the `three_node` section")
     m = run_three_node(config.three_node, ctx)
-    return npe.load_posterior(ctx.out_dir), {f"npe_{k}": v for k, v in m.items()}
+    return npe.load_posterior(ctx.out_dir, require_complete=False), {f"npe_{k}": v for k, v in m.items()}
 
 
 def run(config: Config, ctx) -> dict:
