@@ -29,6 +29,7 @@ import numpyro
 from numpyro.infer import MCMC, NUTS, SA
 
 from kuramoto_jax._validate import prng_key
+from kuramoto_jax.parallel import batch_map
 
 from ._summaries import paper_summaries
 
@@ -65,7 +66,8 @@ class ECDFLikelihood:
         if theta0.shape != (simulator.num_params,):
             raise ValueError(f"`theta0` must have shape ({simulator.num_params},), got {theta0.shape}")
         k_ref, k_crn = jax.random.split(prng_key("key", key))
-        feats = jax.vmap(lambda k: feature_fn(simulator.simulate(k, theta0)))(jax.random.split(k_ref, num_ref))
+        # The reference simulations are a batch: spread over the run's devices.
+        feats = batch_map(lambda k: feature_fn(simulator.simulate(k, theta0)), jax.random.split(k_ref, num_ref))
         flat = feats.reshape(-1, feats.shape[-1])  # (num_ref·T, F)
         qs = jnp.linspace(0.0, 1.0, num_bins + 2)[1:-1]
         bins = jnp.quantile(flat, qs, axis=0).T  # (F, B) inner quantiles of the pooled features
