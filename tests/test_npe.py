@@ -166,6 +166,23 @@ def test_bounded_density_is_the_change_of_variables_of_the_flow():
         npe.make_estimator(4, th, x, low, high, npe.FlowConfig(flow_layers=1, nn_width=4))
 
 
+def test_sample_posteriors_streams_and_metric_names():
+    rng = np.random.default_rng(0)
+    th = rng.uniform(0, 1, (40, 2))
+    x = rng.normal(size=(40, 3))
+    est = npe.make_estimator(jax.random.key(0), th, x, [0.0, 0.0], [1.0, 1.0], npe.FlowConfig(flow_layers=1, nn_width=4))
+    draws = npe.sample_posteriors(est, jax.random.PRNGKey(3), x[:5], 6, batch_size=2)
+    assert draws.shape == (5, 6, 2)
+    # test set s draws from stream (key, s): the same for a shorter batch, and the estimator's own sample
+    np.testing.assert_allclose(npe.sample_posteriors(est, jax.random.key(3), x[:2], 6), draws[:2], rtol=1e-6)
+    np.testing.assert_allclose(est.sample(jax.random.fold_in(jax.random.key(3), 4), jnp.asarray(x[4], jnp.float32), 6),
+                               draws[4], rtol=1e-5)
+    m = npe.posterior_metrics(draws, th[:5], ("a", "b"))
+    assert m["nrmse"] == pytest.approx((m["nrmse_a"] + m["nrmse_b"]) / 2)
+    assert m["calibration_error"] == max(m["calibration_error_a"], m["calibration_error_b"])
+    assert set(npe.posterior_metrics(draws[..., :1], th[:5, :1], ("K",))) == {"nrmse", "contraction", "calibration_error"}
+
+
 def test_train_config_names_the_optax_chain():
     cfg = npe.TrainConfig(optimizer="sgd", learning_rate=0.01, schedule="constant", clip_norm=None)
     opt = cfg.optimizer_config()
