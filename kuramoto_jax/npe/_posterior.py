@@ -143,7 +143,9 @@ def load_posterior(run_dir, *, require_complete: bool = True) -> Posterior:
         raise FileNotFoundError(f"`run_dir` {run_dir} holds no {SPEC} and {WEIGHTS}: expected a run folder of an npe study")
     spec = json.loads((run_dir / SPEC).read_text())
     simulator = simulator_from_spec(spec["simulator"])
-    like = skeleton(spec["dim"], spec["cond_dim"], FlowConfig(**spec["flow"]), dtype=jnp.dtype(spec["dtype"]),
+    # A float64 posterior read where float64 is off is read as float32 (the weights are rounded).
+    dtype = jnp.dtype(spec["dtype"]) if jax.config.jax_enable_x64 else jnp.dtype(jnp.float32)
+    like = skeleton(spec["dim"], spec["cond_dim"], FlowConfig(**spec["flow"]), dtype=dtype,
                     sequence_shape=tuple(spec.get("sequence_shape", ())))
     est = eqx.tree_deserialise_leaves(run_dir / WEIGHTS, like)
     return Posterior(est, simulator, SummaryConfig(**spec["summary"]))
