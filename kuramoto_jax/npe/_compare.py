@@ -130,7 +130,7 @@ def compare_with_ecdf_mcmc(posterior, key, theta_star, *, num_datasets: int = 1,
                 lik_nuts = lik
         # Where each method's draws sit on the smoothed likelihood: a flat ridge makes very
         # different draws score alike.
-        f = lambda th: lik_nuts.log_likelihood(th, e_nuts)  # noqa: E731 (one function: one compilation)
+        f = lambda th: lik_nuts.log_likelihood(th, e_nuts)  # one function object: one compilation
         for m in METHODS:
             sub = draws[m][-1][:: max(1, len(draws[m][-1]) // 100)][:100]
             ll = batch_map(f, jnp.asarray(sub, dtype), gather=True)

@@ -131,7 +131,7 @@ def train_and_evaluate(key, simulator, summary: SummaryConfig, *, num_train: int
     num_train, num_test, num_draws = (_count(n, v) for n, v in
                                       (("num_train", num_train), ("num_test", num_test), ("num_draws", num_draws)))
     log = ctx.log if ctx is not None else (lambda _msg: None)
-    summarise = lambda y: summarize(y, simulator, summary)  # noqa: E731
+    summarise = lambda y: summarize(y, simulator, summary)
     t = time.perf_counter()
     theta, x = simulate_dataset(simulator, stream_key(key, "training_set"), num_train, fn=summarise,
                                 batch_size=batch_size)
