@@ -93,7 +93,7 @@ def test_ecdf_vector_and_gaussian_synthetic_likelihood():
     e_obs = lik.observe(sim.simulate(jax.random.key(7), jnp.array([2.5])))
     theta = jnp.array([1.0])
     expect = stats.multivariate_normal(np.asarray(lik.mean(theta)), 1.25 * np.asarray(lik.cov)).logpdf(np.asarray(e_obs))
-    np.testing.assert_allclose(float(lik.log_likelihood(theta, e_obs)), expect, rtol=1e-8)
+    np.testing.assert_allclose(float(lik.log_likelihood(theta, e_obs)), expect, rtol=2e-5)  # float32 against float64
     with pytest.raises(ValueError, match="theta0"):
         npe.ECDFLikelihood.fit(sim, jax.random.key(0), jnp.array([1.0, 2.0]))
 
@@ -143,14 +143,16 @@ def test_ecdf_likelihood_posterior_moves_to_the_truth_as_data_grow(x64):
     assert mean_long - mean_weak > 2 * (sd_long + sd_weak)
 
 
-@pytest.mark.slow  # NUTS through the simulator: about a minute of CPU
+@pytest.mark.slow  # NUTS through the simulator: a few minutes of CPU
 def test_ecdf_mcmc_matches_the_grid_posterior(x64):
     # The numpyro sampler on the same likelihood reproduces the exact grid posterior of the
-    # 8-time-unit data set (mean 2.18, sd 0.38; float64, the data set of the test above) and covers the truth.
+    # 8-time-unit data set (mean 2.18, sd 0.38; float64, the data set of the test above) and covers the
+    # truth: 600 draws give mean 2.25, sd 0.37 (200 draws left a Monte Carlo error near the tolerance:
+    # means 2.38, 2.07, 2.14 for keys 1-3).
     lik, y, grid, w = _ecdf_grid_posterior(8.0, 2.5)
     mean, sd, _ = _mean_sd_quantiles(grid, w, [])
-    draws = npe.sample_ecdf_posterior(lik, jax.random.key(1), y, num_samples=200, num_warmup=200)
-    assert draws.shape == (200, 1)
+    draws = npe.sample_ecdf_posterior(lik, jax.random.key(1), y, num_samples=600, num_warmup=200)
+    assert draws.shape == (600, 1)
     assert abs(np.mean(draws) - mean) < 0.15 and 0.6 * sd < np.std(draws) < 1.5 * sd
     lo, hi = np.quantile(draws, [0.005, 0.995])
     assert lo < 2.5 < hi
