@@ -52,4 +52,4 @@ def test_digits_study_smoke(tmp_path):
     assert loss.shape == (8,)
     assert m["final_loss"] < 0.7 * loss[0] and loss[-1] < loss[0]
     assert m["usable_fraction_mean"] > 0.5 and m["test_valid_fraction"] > 0.5
-    assert (tmp_path / "digits_smoke" / "checkpoints" / "digits.msgpack").is_file()
+    assert (tmp_path / "digits_smoke" / "checkpoints" / "digits.npz").is_file()

@@ -161,7 +161,7 @@ def run(config: Config, ctx) -> dict[str, float]:
 
     eval_fn = None
     if config.eval_every_epochs:
-        def eval_fn(p):
+        def eval_fn(p, key):
             acc, valid, _ = accuracy(p, Xte, Yte)
             ctx.log(f"test accuracy {acc:.4f} (valid equilibria {valid:.3f})")
             # Tracked for the record only; the reported model is the final one, not a test-selected one.
