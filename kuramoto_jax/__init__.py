@@ -27,14 +27,12 @@ from ._model import Kuramoto
 from ._multiplex import Multiplex
 from ._observables import (
     circular_variance,
-    cluster_loss,
     complex_order_parameter,
     effective_frequencies,
     group_order_parameter,
     locked_fraction,
     order_parameter,
     order_parameters,
-    splay,
     time_average,
 )
 from ._protocol import AbstractModel, ModelSolution
@@ -71,7 +69,6 @@ __all__ = [
     "Sparse",
     "chimera_index",
     "circular_variance",
-    "cluster_loss",
     "coherence_matrix",
     "complex_order_parameter",
     "effective_frequencies",
@@ -85,8 +82,16 @@ __all__ = [
     "phase_clusters",
     "schemes",
     "simulate",
-    "splay",
     "stability",
     "theory",
     "time_average",
 ]
+
+
+def __getattr__(name):
+    # KuraNet's losses live with KuraNet; `kj.splay` / `kj.cluster_loss` keep working (imported on first use).
+    if name in ("splay", "cluster_loss"):
+        from .kuranet import _losses
+
+        return getattr(_losses, name)
+    raise AttributeError(f"module 'kuramoto_jax' has no attribute {name!r}")

@@ -2,10 +2,12 @@
 
 import json
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
 
+from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -16,6 +18,7 @@ CONFIGS = ROOT / "configs" / "kuranet"
 def _run(tmp_path, name, *sets):
     resolved = resolve(CONFIGS / f"{name}.yaml", list(sets))  # "key=value" items, as after --set
     metrics, _ = execute(resolved, tmp_path / name, quiet=True)
+    metrics = json.loads((tmp_path / name / "metrics.json").read_text())["metrics"]
     saved = json.loads((tmp_path / name / "metrics.json").read_text())
     assert saved["meta"]["status"] == "completed"
     assert list((tmp_path / name / "figures").glob("*.png"))
@@ -34,6 +37,24 @@ def test_global_smoke_run(tmp_path):
     for s in (0, 1):
         assert m[f"V_data_s{s}"] < 0.5 * m[f"control_V_data_s{s}"], s
     assert 0 <= m["fan_in_peak_tau"] <= 40  # a peak of the fan-in map inside the delay range (Case III)
+    # The run's chosen coupling function reloads and gives the couplings the study evaluated.
+    run = tmp_path / "global_smoke"
+    model = kn.load(run)
+    arrays = np.load(run / "arrays.npz")
+    K = np.asarray(model.couplings(kn.from_raw("III", arrays["data_raw0"]).features))
+    assert K.shape == (16, 16) and np.all(np.isfinite(K)) and np.all(K > 0)
+    np.testing.assert_allclose(K, K.T, rtol=1e-6)
+    np.testing.assert_allclose(K, arrays["data_K0"], rtol=1e-5, atol=1e-7)
+    # It is the member chosen by validation, whose own Data-regime V the metrics report.
+    assert m["best_val_V"] == pytest.approx(min(arrays["val_V"]), rel=1e-6)
+    for status, study, match in (("running", "kuranet.global_sync", "unfinished"), ("completed", "quickstart", "quickstart")):
+        other = tmp_path / f"other_{status}"
+        shutil.copytree(run, other)
+        saved = json.loads((other / "metrics.json").read_text())
+        saved["meta"].update(status=status, study=study)
+        (other / "metrics.json").write_text(json.dumps(saved))
+        with pytest.raises(ValueError, match=match):
+            kn.load(other)
 
 
 def test_cluster_run(tmp_path):

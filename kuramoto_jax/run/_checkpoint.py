@@ -98,10 +98,12 @@ def load_checkpoint(path, template) -> tuple[Any, dict]:
     Args:
         path: the checkpoint file.
         template: a pytree of the saved structure (e.g. freshly initialised parameters): its
-            leaves' key paths, shapes and dtypes say what to read.
+            leaves' key paths, shapes and dtypes say what to read. None: read `extra` only (e.g.
+            to learn how to build the template).
 
     Returns:
-        (tree, extra): `template` with the saved leaves, and the saved `extra` dict.
+        (tree, extra): `template` with the saved leaves (None without a template), and the saved
+        `extra` dict.
 
     Raises:
         RunError: if the file is not such a checkpoint, or names, shapes differ from `template`.
@@ -118,6 +120,9 @@ def load_checkpoint(path, template) -> tuple[Any, dict]:
         meta = json.loads(str(data[_META]))
         if meta.get("format") != FORMAT:
             raise RunError(f"checkpoint {path}: unknown format {meta.get('format')!r}, expected {FORMAT}")
+        extra = _join_extra(meta["extra"], {f: data[f] for f in files if f.startswith("extra/")})
+        if template is None:
+            return None, extra
         named = _named_leaves(template)
         want = {n for n, _ in named}
         have = {f for f in files if f.startswith("tree")}
@@ -140,5 +145,4 @@ def load_checkpoint(path, template) -> tuple[Any, dict]:
                                "(the model or optimiser changed since the checkpoint was written)")
             dtype = t.dtype if hasattr(t, "dtype") else np.asarray(t).dtype
             leaves.append(jnp.asarray(a, dtype=dtype))
-        extra = _join_extra(meta["extra"], {f: data[f] for f in files if f.startswith("extra/")})
     return jax.tree.unflatten(jax.tree.structure(template), leaves), extra
