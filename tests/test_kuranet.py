@@ -19,7 +19,7 @@ def _mlp_reference(net, xi, xj, slope=0.2):
     return float(h @ np.asarray(net.out))
 
 
-def test_pair_mlp_matches_per_pair_reference_and_blocks():
+def test_pair_mlp_matches_per_pair_reference_and_blocks(x64):
     net = kn.init_coupling(jax.random.key(0), 3, (6, 5))
     x = jax.random.normal(jax.random.key(1), (7, 3))
     L = kn.pair_logits(net, x)
@@ -40,7 +40,7 @@ def test_pair_mlp_matches_per_pair_reference_and_blocks():
         model.couplings(x[:, :2])
 
 
-def test_normalise_global_positive_symmetric_unit_average_degree():
+def test_normalise_global_positive_symmetric_unit_average_degree(x64):
     L = jax.random.normal(jax.random.key(2), (9, 9)) * 3
     K = kn.normalise_global(L)
     K = np.asarray(K)
@@ -50,7 +50,7 @@ def test_normalise_global_positive_symmetric_unit_average_degree():
     np.testing.assert_allclose(np.asarray(kn.normalise_global(L + 5.0)), K, rtol=1e-10)
 
 
-def test_normalise_clusters_row_norm_then_symmetrise_over_n():
+def test_normalise_clusters_row_norm_then_symmetrise_over_n(x64):
     L = np.asarray(jax.random.normal(jax.random.key(3), (6, 6)))
     Kh = L / np.linalg.norm(L, axis=1, keepdims=True)
     want = 0.5 * (Kh + Kh.T) / 6
@@ -89,7 +89,7 @@ def test_disorder_laws():
         kn.sample_disorder(jax.random.key(0), "I", 0)
 
 
-def test_losses_against_closed_forms():
+def test_losses_against_closed_forms(x64):
     th = jnp.asarray([[0.0, np.pi / 2], [0.1, 0.1]])
     # V = 1 − |mean e^{iθ}|: 1 − 1/√2 and 0.
     assert float(kn.sync_loss(th)) == pytest.approx(0.5 * (1 - 1 / np.sqrt(2)), rel=1e-12)
@@ -103,7 +103,7 @@ def test_losses_against_closed_forms():
     assert float(kn.cluster_window_loss(two, jnp.asarray([0, 0, 1, 1]), 2)) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_feature_correlation_limits():
+def test_feature_correlation_limits(x64):
     x = jnp.asarray([-1.0, 0.0, 2.0, 3.0])
     assert float(kn.feature_correlation(jnp.eye(4), x)) == pytest.approx(1.0)
     assert float(kn.feature_correlation(jnp.ones((4, 4)), x)) == pytest.approx(0.0, abs=1e-12)
@@ -131,7 +131,7 @@ def _euler_delay_reference(K, omega, b, d, theta0, dt, steps):
     return np.array(hist)
 
 
-def test_simulate_window_matches_numpy_reference_with_delays_and_field():
+def test_simulate_window_matches_numpy_reference_with_delays_and_field(x64):
     rng = np.random.default_rng(0)
     n, dt = 6, 0.1
     K = rng.uniform(0, 0.5, (n, n))
@@ -147,7 +147,7 @@ def test_simulate_window_matches_numpy_reference_with_delays_and_field():
     np.testing.assert_allclose(np.asarray(f(jnp.asarray(d))), ref[9:13], rtol=1e-10, atol=1e-12)
 
 
-def test_gradient_through_dynamics_matches_finite_differences():
+def test_gradient_through_dynamics_matches_finite_differences(x64):
     net = kn.init_coupling(jax.random.key(7), 1, (4,))
     dis = kn.sample_disorder(jax.random.key(8), "I", 5)
     theta0 = jax.random.uniform(jax.random.key(9), (5,), minval=0, maxval=6)

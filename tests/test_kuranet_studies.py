@@ -58,15 +58,15 @@ def test_global_smoke_run(tmp_path):
 
 
 def test_cluster_run(tmp_path):
-    # Two moons, n = 50 oscillators, 50 training steps, two seeds trained at once and the better kept by
-    # validation (a single seed may stay trapped in global synchrony: seed 1 alone ends at L = 0.56).
-    # The kept coupling separates the two groups far better than its untrained control on test graphs,
-    # on the whole training and test sets as one network each, and after the reference protocol's
-    # longer burn-in (seeds 0-1: L 0.13 against 0.71; seeds 1-2: 0.21 against 0.66, all regimes
-    # below 0.41 x control), and is about as good as the block control that knows the labels.
+    # Two moons, n = 50 oscillators, 50 training steps, two members trained at once, each keeping its best
+    # validation check, the better kept. The chosen coupling separates the two groups far better than the
+    # untrained controls (the members' mean: one random control may cluster a little by chance) on test graphs,
+    # on the whole training and test sets as one network each, and after the reference protocol's longer
+    # burn-in (seed 0: L 0.16 / 0.21 / 0.15 / 0.17 against 0.48 / 0.56 / 0.54 / 0.41), and is about as good as
+    # the block control that knows the labels.
     m = _run(tmp_path, "cluster_test")
     for key in ("L_data", "L_size", "L_data_size", "L_data_ref"):
-        assert m[key] < 0.5 * m["control_" + key], key
+        assert m[key] < 0.5 * m["control_" + key + "_mean"], key
     assert m["L_data"] < 0.25 and m["L_data"] < m["block_L_data"] + 0.1
 
 
@@ -99,7 +99,7 @@ def test_shipped_configs_resolve():
         resolve(path, [])
 
 
-def test_cluster_loss_gradient_with_a_missing_label():
+def test_cluster_loss_gradient_with_a_missing_label(x64):
     # A graph of n points may miss a label (small image segments): the loss must keep a finite,
     # correct gradient (arctan2 at (0, 0), the empty group's mean phase, has none).
     import jax
@@ -112,7 +112,7 @@ def test_cluster_loss_gradient_with_a_missing_label():
     loss = jax.jit(lambda t: kn.cluster_window_loss(t, labels, 3))
     g = jax.jit(jax.grad(loss))(theta)
     assert np.all(np.isfinite(np.asarray(g))) and np.any(np.asarray(g) != 0)
-    # Finite-difference check of one entry (float64 under the test suite).
+    # Finite-difference check of one entry (in float64).
     e = jnp.zeros_like(theta).at[1, 4].set(1e-6)
     fd = (loss(theta + e) - loss(theta - e)) / 2e-6
     assert float(g[1, 4]) == pytest.approx(float(fd), rel=1e-5, abs=1e-9)

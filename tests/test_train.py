@@ -66,13 +66,15 @@ def test_matches_a_hand_written_optax_loop(tmp_path):
     for step in range(30):
         p, s, loss = step_fn(p, s, step)
         losses.append(float(loss))
-    np.testing.assert_allclose(res.history["loss"], losses, rtol=1e-12)
+    # float32: the batch drawn outside the jitted step rounds apart from the fused loop (~1 ulp per step)
+    np.testing.assert_allclose(res.history["loss"], losses, rtol=2e-6)
     for k in p:
-        np.testing.assert_allclose(res.params[k], p[k], rtol=1e-12)
+        np.testing.assert_allclose(res.params[k], p[k], rtol=1e-5)
     assert res.step == 30 and list(res.history["step"]) == list(range(30))
     assert res.history["loss"][-1] < 0.2 * res.history["loss"][0]
     j = int(np.argmin(res.history["loss"]))
     assert res.best_step == j and res.best_loss == res.history["loss"][j]
+    assert res.params["w"].dtype == PARAMS["w"].dtype  # parameters keep their dtype
 
 
 def test_stop_and_resume_is_bit_identical(tmp_path):
@@ -129,7 +131,7 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     assert all(np.isfinite(np.asarray(v)) for v in state.params.values())
 
 
-def test_grad_fn_equals_autodiff_and_module_params(tmp_path):
+def test_grad_fn_equals_autodiff_and_module_params(tmp_path, x64):
     class Line(eqx.Module):
         w: jax.Array
         b: jax.Array
@@ -224,7 +226,7 @@ def test_ensemble_is_independent_trainings_with_own_clipping():
 def test_ensemble_skips_non_finite_steps_per_member():
     def poisoned(step, keys):
         x, y = ens_batch(step, keys)
-        return x, y.at[1, 0].set(jnp.nan if step == 5 else y[1, 0])  # member 1, step 5 only
+        return x, y.at[1].set(jnp.nan) if step == 5 else y  # member 1, step 5 only
 
     common = dict(params=stacked(), optimizer=CLIPPED, num_steps=12, key=jax.random.key(1), ensemble=M)
     with pytest.raises(TrainingError, match=r"at step 5 \(members \[1\]\)"):

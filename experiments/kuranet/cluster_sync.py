@@ -26,7 +26,7 @@ import numpy as np
 from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig
 
-from .common import ModelConfig, ReferenceProtocol, fit_options, run_key, select
+from .common import ModelConfig, ReferenceProtocol, fit_options, select
 from .figures import cluster_figures, segmentation_figure
 
 DATASETS = list(kn.DATASETS) + ["image"]
@@ -101,10 +101,10 @@ def _data(c, ctx, k):
     if c.dataset == "image":
         img, seg = kn.segmentation_image(c.image.height, c.image.width, c.image.segments, c.seed, c.image.noise)
         x, y = jnp.asarray(kn.pixel_features(img), jnp.result_type(float)), jnp.asarray(seg.reshape(-1))
-        perm = jax.random.permutation(run_key(ctx, c.seed, "pixel_split"), x.shape[0])
+        perm = jax.random.permutation(ctx.key("pixel_split"), x.shape[0])
         tr, te = perm[: x.shape[0] // 2], perm[x.shape[0] // 2:]
         return (x[tr], y[tr]), (x[te], y[te]), int(y.max()) + 1, (img, seg, x, y)
-    seeds = [int(jax.random.randint(run_key(ctx, c.seed, "data", part), (), 0, 2**31 - 1)) for part in ("train", "test")]
+    seeds = [int(jax.random.randint(ctx.key("data", part), (), 0, 2**31 - 1)) for part in ("train", "test")]
     (xtr, ytr, k), (xte, yte, _) = (kn.make_dataset(c.dataset, size, seed=s, k=k)
                                     for size, s in ((c.train_size, seeds[0]), (c.test_size, seeds[1])))
     as_jax = lambda x, y: (jnp.asarray(x, jnp.result_type(float)), jnp.asarray(y))
@@ -117,10 +117,10 @@ def _run_one(c, ctx, k, prefix):
     task = kn.ClusterTask(k, c.n, c.dt, c.burn_in_steps, c.window_steps, norm)
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
-    fitted = kn.fit(task, train_pool, key=run_key(ctx, c.seed, "fit", k), ctx=ctx, name=name, **fit_options(c))
+    fitted = kn.fit(task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, **fit_options(c))
     b = fitted.best
     ctx.log(f"kept steps {fitted.best_steps.tolist()}; chosen member {b} (validation L {fitted.val[b]:.4f})")
-    ev = kn.evaluate(task, fitted, test_pool, train_pool if c.large else None, key=run_key(ctx, c.seed, "eval", k),
+    ev = kn.evaluate(task, fitted, test_pool, train_pool if c.large else None, key=ctx.key("eval", k),
                      eval_graphs=c.eval_graphs, reference=c.reference(), block_rows=c.model.block_rows,
                      large_members=[b] if c.large_best_only else None)
     per_member = {name_: v for name_, v in ev.per_member.items() if not name_.startswith(("C_x", "control_C_x"))}
@@ -146,7 +146,7 @@ def _run_one(c, ctx, k, prefix):
                        **{prefix + f"data_{w}final": ev.arrays[f"data_{w}final"][b, 0] for w in ("", "control_", "block_")},
                        **{f"{prefix}seeds_{n_}": np.asarray(v, float) for n_, v in per_member.items()}})
     if c.figures:
-        cluster_figures(c, ctx, task, fitted.model(), train_pool, run_key(ctx, c.seed, "landscape", k), metrics, prefix)
+        cluster_figures(c, ctx, task, fitted.model(), train_pool, ctx.key("landscape", k), metrics, prefix)
     regimes = ["data"] + (["size", "data_size"] if c.large else [])
     spread = lambda r: (f" [mean {metrics[f'{prefix}L_{r}_mean']:.4f} ± {metrics[f'{prefix}L_{r}_std']:.4f}]"
                         if f"{prefix}L_{r}_mean" in metrics else "")
@@ -168,7 +168,7 @@ def _segment(c, ctx, task, fitted, image, k):
     from sklearn.cluster import KMeans
 
     img, seg, x, y = image
-    whole = jax.tree.map(lambda a: a[None], task.whole(run_key(ctx, c.seed, "image"), (x, y)))
+    whole = jax.tree.map(lambda a: a[None], task.whole(ctx.key("image"), (x, y)))
     out = kn.score(task, fitted, whole, block_rows=c.model.block_rows, keep=("final",))
     raw = KMeans(k, n_init=10, random_state=c.seed).fit_predict(np.asarray(x))
     sbd = lambda th: kn.symmetric_best_dice(kn.phase_kmeans(np.asarray(th), k, seed=c.seed), np.asarray(y))

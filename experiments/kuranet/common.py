@@ -57,14 +57,3 @@ def fit_options(c) -> dict:
     return dict(members=c.num_seeds, steps=c.steps, optimizer=make_optimizer(c.optimizer, c.steps),
                 hidden=tuple(c.model.hidden), negative_slope=c.model.negative_slope, val_graphs=c.val_graphs,
                 val_every=c.val_every, checkpoint_every=c.checkpoint_every)
-
-
-def run_key(ctx, seed: int, *parts):
-    """The run's named random stream `ctx.key(*parts)`."""
-    if hasattr(ctx, "key"):
-        return ctx.key(*parts)
-    import jax
-
-    from kuramoto_jax.kuranet._protocol import stream
-
-    return stream(jax.random.key(seed), *parts)

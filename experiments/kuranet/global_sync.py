@@ -24,7 +24,7 @@ import numpy as np
 from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig
 
-from .common import ModelConfig, ReferenceProtocol, fit_options, run_key, select
+from .common import ModelConfig, ReferenceProtocol, fit_options, select
 
 
 @dataclass
@@ -59,15 +59,15 @@ def run(config: Config, ctx) -> dict[str, float]:
     c = config
     if c.n > min(c.train_size, c.test_size):
         raise ValueError(f"`n` = {c.n} must not exceed train_size and test_size")
-    train_raw = kn.sample_disorder(run_key(ctx, c.seed, "train_data"), c.case, c.train_size).raw
-    test_raw = kn.sample_disorder(run_key(ctx, c.seed, "test_data"), c.case, c.test_size).raw
+    train_raw = kn.sample_disorder(ctx.key("train_data"), c.case, c.train_size).raw
+    test_raw = kn.sample_disorder(ctx.key("test_data"), c.case, c.test_size).raw
     task = kn.GlobalTask(c.case, c.n, c.dt, c.burn_in_steps, c.window_steps, c.initial_phases, c.trace_oscillators)
     ctx.log(f"case {c.case}: training {c.num_seeds} member(s) x {c.steps} steps on n = {c.n} graphs")
-    fitted = kn.fit(task, train_raw, key=run_key(ctx, c.seed, "fit"), ctx=ctx, name=f"global_case{c.case}",
+    fitted = kn.fit(task, train_raw, key=ctx.key("fit"), ctx=ctx, name=f"global_case{c.case}",
                     **fit_options(c))
     b, h = fitted.best, fitted.history
     ctx.log(f"chosen member {b} (validation V {fitted.val[b]:.4f}); kept steps {fitted.best_steps.tolist()}")
-    ev = kn.evaluate(task, fitted, test_raw, train_raw if c.large else None, key=run_key(ctx, c.seed, "eval"),
+    ev = kn.evaluate(task, fitted, test_raw, train_raw if c.large else None, key=ctx.key("eval"),
                      eval_graphs=c.eval_graphs, reference=c.reference(), block_rows=c.model.block_rows,
                      keep_large=("V_t", "trace", "fan_in"))
     train_V, train_C = (np.asarray(h.get(k, []), float).reshape(-1, fitted.members).T for k in ("loss", "C_x"))

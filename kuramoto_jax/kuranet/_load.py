@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import jax
@@ -10,24 +9,6 @@ import jax
 from ._coupling import CouplingFunction, init_coupling
 
 STUDIES = ("kuranet.global_sync", "kuranet.cluster_sync")
-
-
-def _check_run(run_dir: pathlib.Path) -> None:
-    try:
-        from kuramoto_jax.run import load_run
-    except ImportError:  # older runner: read the run files directly
-        load_run = None
-    if load_run is not None:
-        load_run(run_dir, studies=STUDIES)
-        return
-    meta_path = run_dir / "metrics.json"
-    if not meta_path.is_file():
-        raise ValueError(f"`run_dir` {str(run_dir)!r} is not a run folder (no metrics.json)")
-    meta = json.loads(meta_path.read_text()).get("meta", {})
-    if meta.get("study") not in STUDIES:
-        raise ValueError(f"`run_dir` {str(run_dir)!r} is a run of {meta.get('study')!r}, not of a KuraNet study {STUDIES}")
-    if meta.get("status") != "completed":
-        raise ValueError(f"`run_dir` {str(run_dir)!r} is an unfinished run (status {meta.get('status')!r})")
 
 
 def load(run_dir, name: str | None = None) -> CouplingFunction:
@@ -45,10 +26,10 @@ def load(run_dir, name: str | None = None) -> CouplingFunction:
     Raises:
         ValueError: for a folder that is not a completed KuraNet run, or one without a saved model.
     """
-    from kuramoto_jax.run import load_checkpoint
+    from kuramoto_jax.run import load_checkpoint, load_run
 
     run_dir = pathlib.Path(run_dir)
-    _check_run(run_dir)
+    load_run(run_dir, studies=STUDIES)
     found = sorted((run_dir / "checkpoints").glob("*_model.npz"))
     names = [p.name[: -len("_model.npz")] for p in found]
     if name is None and len(found) != 1:

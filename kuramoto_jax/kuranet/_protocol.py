@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import zlib
 from typing import Any, Sequence
 
 import equinox as eqx
@@ -39,17 +38,6 @@ from kuramoto_jax._validate import prng_key
 from kuramoto_jax.parallel import batch_map
 
 from ._coupling import CouplingFunction, PairMLP, coupling_matrix, init_coupling
-
-
-def stream(key, *parts):
-    """The key of a named stream: `kj.stream_key(key, *parts)`."""
-    f = getattr(kj, "stream_key", None)
-    if f is not None:
-        return f(key, *parts)
-    key = prng_key("key", key)
-    for p in parts:
-        key = jax.random.fold_in(key, p if isinstance(p, (int, np.integer)) else zlib.crc32(str(p).encode()) >> 1)
-    return key
 
 
 def member(tree, j: int):
@@ -133,12 +121,12 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
     if task.n > task.pool_size(pool):
         raise ValueError(f"the task's n = {task.n} exceeds the training pool ({task.pool_size(pool)} samples)")
     M, d = int(members), task.num_features(pool)
-    keys = lambda purpose: jnp.stack([stream(key, purpose, m) for m in range(M)])
+    keys = lambda purpose: jnp.stack([kj.stream_key(key, purpose, m) for m in range(M)])
     nets0 = _stack_init(keys("init"), d, hidden, negative_slope)
     controls = _stack_init(keys("control"), d, hidden, negative_slope)
     optimizer = optimizer or optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
 
-    val_set = jax.vmap(task.graph, (0, None))(jax.random.split(stream(key, "validation"), val_graphs), pool)
+    val_set = jax.vmap(task.graph, (0, None))(jax.random.split(kj.stream_key(key, "validation"), val_graphs), pool)
 
     def eval_fn(net, _key):
         return {"loss": jnp.mean(jax.vmap(lambda g: task.loss(net, g)[0])(val_set))}
@@ -149,7 +137,7 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         return task.loss(net, graph)
 
     t0 = time.perf_counter()
-    res = train(loss_fn, params=nets0, optimizer=optimizer, num_steps=int(steps), key=stream(key, "train"),
+    res = train(loss_fn, params=nets0, optimizer=optimizer, num_steps=int(steps), key=kj.stream_key(key, "train"),
                 batch_fn=lambda step, ks: draw(ks), ctx=ctx, ensemble=M, checkpoint_every=checkpoint_every,
                 eval_fn=eval_fn, eval_every=val_every, has_aux=True, skip_nonfinite=True, name=name,
                 log_every=log_every)
@@ -265,8 +253,8 @@ def evaluate(task, fitted: Fitted, test_pool, train_pool=None, *, key, eval_grap
     """
     n = task.n
     g = min(int(eval_graphs), task.pool_size(test_pool) // n)
-    perm = jax.random.permutation(stream(key, "data"), task.pool_size(test_pool))[: g * n].reshape(g, n)
-    graphs = jax.vmap(lambda k, i: task.graph(k, test_pool, i), (0, 0))(jax.random.split(stream(key, "data", 1), g),
+    perm = jax.random.permutation(kj.stream_key(key, "data"), task.pool_size(test_pool))[: g * n].reshape(g, n)
+    graphs = jax.vmap(lambda k, i: task.graph(k, test_pool, i), (0, 0))(jax.random.split(kj.stream_key(key, "data", 1), g),
                                                                        perm)
     ref = None if reference is None else (reference.burn_in_steps, task.window_steps)
     ev = Evaluation({}, {"data_graphs": graphs}, {})
@@ -281,7 +269,7 @@ def evaluate(task, fitted: Fitted, test_pool, train_pool=None, *, key, eval_grap
         ref = None if reference is None else (reference.size_burn_in_steps - 1, 1)
         for regime, pool in (("size", train_pool), ("data_size", test_pool)):
             t0 = time.perf_counter()
-            whole = jax.tree.map(lambda a: a[None], task.whole(stream(key, regime), pool))
+            whole = jax.tree.map(lambda a: a[None], task.whole(kj.stream_key(key, regime), pool))
             out = score(task, fitted, whole, reference=ref, block_rows=block_rows, keep=keep_large,
                         members=large_members)
             for k in [k for k in out if any(k.endswith(s) for s in keep_large)]:

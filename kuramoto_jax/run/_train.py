@@ -136,7 +136,7 @@ def _member_step(t, o, batch, k, *, static, loss_fn, grad_fn, optimizer, has_aux
         grads = eqx.filter(grads, eqx.is_inexact_array)
     loss, aux = out if has_aux else (out, None)
     updates, o_new = optimizer.update(grads, o, t)
-    t_new = eqx.apply_updates(t, updates)
+    t_new = optax.apply_updates(t, updates)  # keeps each leaf's dtype (eqx.apply_updates would promote)
     ok = jnp.isfinite(loss)
     if skip:
         ok = ok & _all_finite(grads)
