@@ -5,7 +5,7 @@
     sol = kj.simulate(model, theta0, t1=50.0, dt=0.01, ts=save_times)
     R, psi = kj.order_parameter(sol.theta)
 
-Applications live in subpackages imported on demand (they pull in flax, flowjax,
+Applications live in subpackages imported on demand (they pull in flowjax,
 numpyro): `kuramoto_jax.kuranet`, `kuramoto_jax.ep`, `kuramoto_jax.npe`,
 `kuramoto_jax.reservoir`; the experiment runner is `kuramoto_jax.run`.
 """

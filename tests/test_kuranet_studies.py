@@ -30,8 +30,8 @@ def test_global_smoke_run(tmp_path):
     m = _run(tmp_path, "global_smoke", "ref_burn_in_steps=10", "ref_size_burn_in_steps=40")
     assert m["V_data_ref"] == pytest.approx(m["V_data"], rel=1e-6)
     assert m["control_V_data_ref_s1"] == pytest.approx(m["control_V_data_s1"], rel=1e-6)
-    # Training works: in every regime and for both seeds the trained coupling holds synchrony far better
-    # than its untrained control (seed 0: V 0.023 / 0.027 / 0.029 against 0.26 / 0.28 / 0.28).
+    # Training works: in every regime and for both members the trained coupling holds synchrony far better
+    # than its untrained control (seed 0, member 0: V 0.042 / 0.051 / 0.053 against 0.20 / 0.29 / 0.24).
     for regime in ("data", "size", "data_size"):
         assert m[f"V_{regime}"] < 0.3 * m[f"control_V_{regime}"], regime
     for s in (0, 1):
@@ -59,13 +59,14 @@ def test_global_smoke_run(tmp_path):
 
 def test_cluster_run(tmp_path):
     # Two moons, n = 50 oscillators, 50 training steps, two members trained at once, each keeping its best
-    # validation check, the better kept. The chosen coupling separates the two groups far better than the
-    # untrained controls (the members' mean: one random control may cluster a little by chance) on test graphs,
-    # on the whole training and test sets as one network each, and after the reference protocol's longer
-    # burn-in (seed 0: L 0.16 / 0.21 / 0.15 / 0.17 against 0.48 / 0.56 / 0.54 / 0.41), and is about as good as
-    # the block control that knows the labels.
+    # validation check, the better kept (member 1 stays trapped in global synchrony: validation L 0.65). The
+    # chosen coupling separates the two groups far better than the untrained controls (the members' mean: one
+    # random control may cluster a little by chance) on test graphs and, scored by the reference protocol's long
+    # burn-in, on test graphs and on the whole training and test sets as one network each (the 20-step training
+    # window is still a transient at n = 400): L 0.11 / 0.09 / 0.10 / 0.11 against 0.48 / 0.41 / 0.49 / 0.48.
+    # It is about as good as the block control that knows the labels (0.24 on test graphs).
     m = _run(tmp_path, "cluster_test")
-    for key in ("L_data", "L_size", "L_data_size", "L_data_ref"):
+    for key in ("L_data", "L_data_ref", "L_size_ref", "L_data_size_ref"):
         assert m[key] < 0.5 * m["control_" + key + "_mean"], key
     assert m["L_data"] < 0.25 and m["L_data"] < m["block_L_data"] + 0.1
 

@@ -31,7 +31,10 @@ from ._metrics import fan_in, feature_correlation
 
 
 def _choose(key, size, n):
-    return jax.random.choice(key, size, (n,), replace=False)
+    """n distinct indices of range(size), a uniform random subset in random order: the positions of
+    the n largest of `size` uniform draws. (`jax.random.choice(replace=False)` permutes all `size`
+    indices: 20x slower for 100 of 10,000, most of a training step's time.)"""
+    return jax.lax.top_k(jax.random.uniform(key, (size,)), n)[1]
 
 
 @dataclass(frozen=True)
