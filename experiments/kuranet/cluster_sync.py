@@ -20,13 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig
 
-from .common import ModelConfig, ReferenceProtocol, fit_options, select
+from .common import ModelConfig, ReferenceProtocol, cluster_summary, fit_options, select
 from .figures import cluster_figures, segmentation_figure
 
 DATASETS = list(kn.DATASETS) + ["image"]
@@ -98,17 +97,11 @@ def run(config: Config, ctx) -> dict[str, float]:
 
 def _data(c, ctx, k):
     """(training pool, test pool, k, image or None); pools are (x (N, d), labels (N,))."""
-    if c.dataset == "image":
-        img, seg = kn.segmentation_image(c.image.height, c.image.width, c.image.segments, c.seed, c.image.noise)
-        x, y = jnp.asarray(kn.pixel_features(img), jnp.result_type(float)), jnp.asarray(seg.reshape(-1))
-        perm = jax.random.permutation(ctx.key("pixel_split"), x.shape[0])
-        tr, te = perm[: x.shape[0] // 2], perm[x.shape[0] // 2:]
-        return (x[tr], y[tr]), (x[te], y[te]), int(y.max()) + 1, (img, seg, x, y)
-    seeds = [int(jax.random.randint(ctx.key("data", part), (), 0, 2**31 - 1)) for part in ("train", "test")]
-    (xtr, ytr, k), (xte, yte, _) = (kn.make_dataset(c.dataset, size, seed=s, k=k)
-                                    for size, s in ((c.train_size, seeds[0]), (c.test_size, seeds[1])))
-    as_jax = lambda x, y: (jnp.asarray(x, jnp.result_type(float)), jnp.asarray(y))
-    return as_jax(xtr, ytr), as_jax(xte, yte), k, None
+    if c.dataset != "image":
+        return (*kn.dataset_pools(c.dataset, ctx.key("data"), c.train_size, c.test_size, k), None)
+    img, seg = kn.segmentation_image(c.image.height, c.image.width, c.image.segments, c.seed, c.image.noise)
+    train, test, k, whole = kn.image_pools(img, seg, ctx.key("pixel_split"))
+    return train, test, k, (img, seg, whole)
 
 
 def _run_one(c, ctx, k, prefix):
@@ -123,13 +116,10 @@ def _run_one(c, ctx, k, prefix):
     ev = kn.evaluate(task, fitted, test_pool, train_pool if c.large else None, key=ctx.key("eval", k),
                      eval_graphs=c.eval_graphs, reference=c.reference(), block_rows=c.model.block_rows,
                      large_members=[b] if c.large_best_only else None)
-    per_member = {name_: v for name_, v in ev.per_member.items() if not name_.startswith(("C_x", "control_C_x"))}
-    if c.large_best_only:  # the large regimes hold the chosen member only
-        large = {n_: per_member.pop(n_) for n_ in list(per_member) if "_size" in n_}
-        metrics = {prefix + n_: float(v[0]) for n_, v in large.items()}
-    else:
-        metrics = {}
-    per_member["val_L"] = fitted.val
+    per_member = dict(ev.per_member, val_L=fitted.val)
+    # With large_best_only the large regimes hold the chosen member only: plain metrics, no spread.
+    metrics = {prefix + n_: float(per_member.pop(n_)[0]) for n_ in list(per_member)
+               if c.large_best_only and "_size" in n_}
     hist = np.asarray(fitted.history.get("loss", []), float).reshape(-1, fitted.members)
     metrics |= {prefix + "train_time_s": fitted.train_time_s, prefix + "best_seed": float(b),
                 prefix + "time_per_step_s": fitted.train_time_s / max(fitted.steps_run, 1),
@@ -137,7 +127,7 @@ def _run_one(c, ctx, k, prefix):
                 prefix + "final_train_loss": float(np.mean(hist[-50:, b])) if c.steps else float("nan")}
     metrics |= {f"{prefix}eval_{r}_s": t for r, t in ev.times.items()}
     if image is not None:
-        per_member |= _segment(c, ctx, task, fitted, image, k)
+        per_member |= _segment(c, ctx, task, fitted, image)
     select(metrics, per_member, b, prefix)
     graphs = ev.arrays["data_graphs"]
     ctx.save_arrays(**{prefix + "train_loss": hist.T, prefix + "val_L_seeds": fitted.val,
@@ -147,40 +137,19 @@ def _run_one(c, ctx, k, prefix):
                        **{f"{prefix}seeds_{n_}": np.asarray(v, float) for n_, v in per_member.items()}})
     if c.figures:
         cluster_figures(c, ctx, task, fitted.model(), train_pool, ctx.key("landscape", k), metrics, prefix)
-    regimes = ["data"] + (["size", "data_size"] if c.large else [])
-    spread = lambda r: (f" [mean {metrics[f'{prefix}L_{r}_mean']:.4f} ± {metrics[f'{prefix}L_{r}_std']:.4f}]"
-                        if f"{prefix}L_{r}_mean" in metrics else "")
-    trio = lambda r, s="": (f"{metrics[f'{prefix}L_{r}{s}']:.4f} ({metrics[f'{prefix}control_L_{r}{s}']:.4f} / "
-                            f"{metrics[f'{prefix}block_L_{r}{s}']:.4f})")
-    ctx.summary(f"KuraNet cluster synchrony on {c.dataset} (k = {k}), {fitted.members} member(s), member {b} chosen "
-                f"by validation: cluster loss L (untrained / block control) "
-                + ", ".join(f"{r} {trio(r)}{spread(r)}" for r in regimes)
-                + ("; reference protocol (long burn-in): " + ", ".join(f"{r} {trio(r, '_ref')}" for r in regimes)
-                   if c.ref_eval else "")
-                + (f"; segmentation SBD {metrics['sbd']:.3f} vs k-means on pixels {metrics['sbd_kmeans_pixels']:.3f}"
-                   if "sbd" in metrics else "")
-                + ". Random streams are derived by name from the seed; each member keeps its own best validation check.")
+    ctx.summary(cluster_summary(metrics, prefix, f"{c.dataset} (k = {k})", fitted, c.large, c.ref_eval))
     return metrics
 
 
-def _segment(c, ctx, task, fitted, image, k):
+def _segment(c, ctx, task, fitted, image):
     """Whole image as one network per member → k-means on (cos θ, sin θ) → SBD against the true segments."""
-    from sklearn.cluster import KMeans
-
-    img, seg, x, y = image
-    whole = jax.tree.map(lambda a: a[None], task.whole(ctx.key("image"), (x, y)))
-    out = kn.score(task, fitted, whole, block_rows=c.model.block_rows, keep=("final",))
-    raw = KMeans(k, n_init=10, random_state=c.seed).fit_predict(np.asarray(x))
-    sbd = lambda th: kn.symmetric_best_dice(kn.phase_kmeans(np.asarray(th), k, seed=c.seed), np.asarray(y))
-    per = {"sbd": [sbd(th) for th in out["final"][:, 0]], "control_sbd": [sbd(th) for th in out["control_final"][:, 0]],
-           "sbd_kmeans_pixels": [kn.symmetric_best_dice(raw, np.asarray(y))] * fitted.members,
-           "L_full_image": out["L"][:, 0]}
+    img, seg, whole = image
+    per = kn.segment(task, fitted, whole, ctx.key("image"), c.model.block_rows, seed=c.seed)
     b, (h, w) = fitted.best, seg.shape
-    phase = np.asarray(out["final"][b, 0])
-    pred = kn.phase_kmeans(phase, k, seed=c.seed).reshape(h, w)
-    ctx.save_arrays(image=img, segments=seg, pred_segments=pred, kmeans_pixels=raw.reshape(h, w),
-                    image_phase=phase.reshape(h, w))
+    arrays = dict(image_phase=per.pop("phases")[b].reshape(h, w), pred_segments=per.pop("segments")[b].reshape(h, w),
+                  kmeans_pixels=per.pop("kmeans_pixels").reshape(h, w))
+    ctx.save_arrays(image=img, segments=seg, **arrays)
     if c.figures:
-        segmentation_figure(ctx, img, seg, phase.reshape(h, w), pred, raw.reshape(h, w), per["sbd"][b],
-                            per["sbd_kmeans_pixels"][0])
+        segmentation_figure(ctx, img, seg, arrays["image_phase"], arrays["pred_segments"], arrays["kmeans_pixels"],
+                            per["sbd"][b], per["sbd_kmeans_pixels"][0])
     return per

@@ -57,3 +57,19 @@ def fit_options(c) -> dict:
     return dict(members=c.num_seeds, steps=c.steps, optimizer=make_optimizer(c.optimizer, c.steps),
                 hidden=tuple(c.model.hidden), negative_slope=c.model.negative_slope, val_graphs=c.val_graphs,
                 val_every=c.val_every, checkpoint_every=c.checkpoint_every)
+
+
+def cluster_summary(metrics: dict, prefix: str, what: str, fitted, large: bool, ref_eval: bool) -> str:
+    """The cluster study's summary paragraph: L of the chosen member, its controls, the spread over members."""
+    m, p = metrics, prefix
+    regimes = ["data"] + (["size", "data_size"] if large else [])
+    spread = lambda r: f" [mean {m[f'{p}L_{r}_mean']:.4f} ± {m[f'{p}L_{r}_std']:.4f}]" if f"{p}L_{r}_mean" in m else ""
+    trio = lambda r, s="": (f"{m[f'{p}L_{r}{s}']:.4f} ({m[f'{p}control_L_{r}{s}']:.4f} / "
+                            f"{m[f'{p}block_L_{r}{s}']:.4f})")
+    return (f"KuraNet cluster synchrony on {what}, {fitted.members} member(s), member {fitted.best} chosen by "
+            "validation: cluster loss L (untrained / block control) "
+            + ", ".join(f"{r} {trio(r)}{spread(r)}" for r in regimes)
+            + ("; reference protocol (long burn-in): " + ", ".join(f"{r} {trio(r, '_ref')}" for r in regimes)
+               if ref_eval else "")
+            + (f"; segmentation SBD {m['sbd']:.3f} vs k-means on pixels {m['sbd_kmeans_pixels']:.3f}" if "sbd" in m else "")
+            + ". Random streams are derived by name from the seed; each member keeps its own best validation check.")

@@ -40,7 +40,9 @@ from ._coupling import (
 from ._data import (
     DATASETS,
     circles,
+    dataset_pools,
     gmm_ring,
+    image_pools,
     make_dataset,
     moons,
     pixel_features,
@@ -70,14 +72,15 @@ from ._metrics import (
     symmetric_best_dice,
 )
 from ._protocol import Evaluation, Fitted, Reference, evaluate, fit, member, score
+from ._segmentation import segment
 from ._tasks import ClusterTask, GlobalTask
 
 __all__ = [
     "CASES", "DATASETS", "MAX_DELAY_STEPS", "NORMALISATIONS", "ClusterTask", "CouplingFunction", "Disorder",
     "Evaluation", "Fitted", "GlobalTask", "PairMLP", "Reference", "best_dice", "binned_mean",
-    "block_control_matrix", "circles", "cluster_loss", "cluster_window_loss", "coupling_matrix", "evaluate",
-    "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "init_coupling", "load",
+    "block_control_matrix", "circles", "dataset_pools", "cluster_loss", "cluster_window_loss", "coupling_matrix", "evaluate",
+    "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "image_pools", "init_coupling", "load",
     "make_dataset", "member", "moons", "negative_binomial", "normalise", "normalise_clusters", "normalise_global",
-    "pair_logits", "phase_kmeans", "pixel_features", "r_squared", "sample_disorder", "score", "segmentation_image",
+    "pair_logits", "phase_kmeans", "pixel_features", "r_squared", "sample_disorder", "score", "segment", "segmentation_image",
     "simulate_window", "spirals", "splay", "standardise", "sync_loss", "symmetric_best_dice", "window_times",
 ]
