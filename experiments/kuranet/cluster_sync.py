@@ -26,7 +26,7 @@ from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig
 
 from .common import ModelConfig, ReferenceProtocol, cluster_summary, fit_options, select
-from .figures import cluster_figures, segmentation_figure
+from .figures import cluster_figures, segment_outputs
 
 DATASETS = list(kn.DATASETS) + ["image"]
 
@@ -127,7 +127,7 @@ def _run_one(c, ctx, k, prefix):
                 prefix + "final_train_loss": float(np.mean(hist[-50:, b])) if c.steps else float("nan")}
     metrics |= {f"{prefix}eval_{r}_s": t for r, t in ev.times.items()}
     if image is not None:
-        per_member |= _segment(c, ctx, task, fitted, image)
+        per_member |= segment_outputs(c, ctx, task, fitted, image)
     select(metrics, per_member, b, prefix)
     graphs = ev.arrays["data_graphs"]
     ctx.save_arrays(**{prefix + "train_loss": hist.T, prefix + "val_L_seeds": fitted.val,
@@ -140,16 +140,3 @@ def _run_one(c, ctx, k, prefix):
     ctx.summary(cluster_summary(metrics, prefix, f"{c.dataset} (k = {k})", fitted, c.large, c.ref_eval))
     return metrics
 
-
-def _segment(c, ctx, task, fitted, image):
-    """Whole image as one network per member → k-means on (cos θ, sin θ) → SBD against the true segments."""
-    img, seg, whole = image
-    per = kn.segment(task, fitted, whole, ctx.key("image"), c.model.block_rows, seed=c.seed)
-    b, (h, w) = fitted.best, seg.shape
-    arrays = dict(image_phase=per.pop("phases")[b].reshape(h, w), pred_segments=per.pop("segments")[b].reshape(h, w),
-                  kmeans_pixels=per.pop("kmeans_pixels").reshape(h, w))
-    ctx.save_arrays(image=img, segments=seg, **arrays)
-    if c.figures:
-        segmentation_figure(ctx, img, seg, arrays["image_phase"], arrays["pred_segments"], arrays["kmeans_pixels"],
-                            per["sbd"][b], per["sbd_kmeans_pixels"][0])
-    return per

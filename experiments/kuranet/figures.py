@@ -1,4 +1,5 @@
-"""Figures of the KuraNet cluster study (paper Figs. 3–4): terminal phases, learned K, phase landscape, segmentation."""
+"""Figures and image outputs of the KuraNet cluster study (paper Figs. 3–4): terminal phases, learned K, phase
+landscape, segmentation."""
 
 from __future__ import annotations
 
@@ -71,3 +72,20 @@ def segmentation_figure(ctx, img, seg, phase, pred, kmeans, sbd, sbd_pixels):
         a.set_title(title)
         a.axis("off")
     ctx.save_figure(fig, "segmentation")
+
+
+def segment_outputs(c, ctx, task, fitted, image):
+    """Whole image as one network per member → k-means on (cos θ, sin θ) → SBD against the true segments;
+    the chosen member's phases and segments as arrays and a figure. Returns the per-member scores."""
+    from kuramoto_jax import kuranet as kn
+
+    img, seg, whole = image
+    per = kn.segment(task, fitted, whole, ctx.key("image"), c.model.block_rows, seed=c.seed)
+    b, (h, w) = fitted.best, seg.shape
+    arrays = dict(image_phase=per.pop("phases")[b].reshape(h, w), pred_segments=per.pop("segments")[b].reshape(h, w),
+                  kmeans_pixels=per.pop("kmeans_pixels").reshape(h, w))
+    ctx.save_arrays(image=img, segments=seg, **arrays)
+    if c.figures:
+        segmentation_figure(ctx, img, seg, arrays["image_phase"], arrays["pred_segments"], arrays["kmeans_pixels"],
+                            per["sbd"][b], per["sbd_kmeans_pixels"][0])
+    return per
