@@ -389,7 +389,7 @@ def train(
     def evaluate(done):
         nonlocal state
         p = eqx.combine(state.params, static)
-        k = _eval_keys(state.key, done, M)
+        k = _eval_keys(base_key, done, M)
         if M is None:
             out = eval_fn(p, k)
         else:
@@ -427,9 +427,10 @@ def train(
     track_loss = eval_fn is None and select is not None
     steps = range(start, num_steps)
     bar = ctx.progress(steps, total=num_steps - start, desc=desc or name) if ctx is not None else steps
+    base_key = jax.device_put(state.key)  # one placement for every step (a committed key would recompile)
     try:
         for step in bar:
-            k_batch, k_loss = _step_keys(state.key, step, M)
+            k_batch, k_loss = _step_keys(base_key, step, M)
             batch = batch_fn(step, k_batch) if batch_fn is not None else None
             t, o, loss, aux, ok = step_fn(state.params, state.opt_state, batch, k_loss)
             state = _advance(state, t, o, loss, ok, track_loss, bool(skip_nonfinite))
