@@ -3,6 +3,7 @@
 import json
 import pathlib
 
+import jax
 import numpy as np
 import pytest
 
@@ -25,6 +26,7 @@ def _run(tmp_path, name, *sets):
 
 def test_gradient_study_smoke(tmp_path):
     m = _run(tmp_path, "gradients_smoke")
+    assert json.loads((tmp_path / "gradients_smoke" / "metrics.json").read_text())["meta"]["x64"]  # its PRECISION
     assert m["gradient_cosine_min"] > 0.999
     assert 0.9 < m["N6_slope_ep_omega"] < 1.1 and 1.9 < m["N6_slope_centered_omega"] < 2.1
     assert m["implicit_vs_fd_max"] < 1e-6
@@ -53,3 +55,31 @@ def test_digits_study_smoke(tmp_path):
     assert m["final_loss"] < 0.7 * loss[0] and loss[-1] < loss[0]
     assert m["usable_fraction_mean"] > 0.5 and m["test_valid_fraction"] > 0.5
     assert (tmp_path / "digits_smoke" / "checkpoints" / "digits.msgpack").is_file()
+    # The trained network reloads and predicts the test digits as the study scored them. The study ran
+    # in float64 (its PRECISION); the reloaded network is read in float64 too.
+    with jax.enable_x64(True):
+        net = ep.load(tmp_path / "digits_smoke")
+        xtr, ytr, xte, yte = ep.load_digits(max_train=64, max_test=64)
+        labels = np.asarray(net.predict(xte))
+    assert net.K.dtype == np.float64 and labels.shape == (64,)
+    assert np.mean(labels == yte) == m["digits_test_acc"]
+    # In float32 (a user's default) the same network gives nearly the same predictions.
+    assert np.mean(np.asarray(ep.load(tmp_path / "digits_smoke").predict(xte)) == labels) > 0.9
+
+
+def test_load_rejects_runs_of_other_studies_and_unfinished_runs(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("study: ep.gradients\nseed: 0\n")
+    meta = {"metrics": {}, "meta": {"study": "ep.gradients", "status": "completed"}}
+    (run / "metrics.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="study"):
+        ep.load(run)
+    meta["meta"]["study"], meta["meta"]["status"] = "ep.digits", "interrupted"
+    (run / "metrics.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="unfinished"):
+        ep.load(run)
+    meta["meta"]["status"] = "completed"
+    (run / "metrics.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="no trained network"):
+        ep.load(run)

@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kuramoto_jax import ep
 
-from .common import use_float64
+PRECISION = "float64"  # differences (θ^β − θ*)/β at β down to 1e-4 and finite differences need it
 
 
 @dataclass
@@ -57,21 +56,6 @@ def relerr(a, b):
     return float(np.linalg.norm(np.ravel(a) - np.ravel(b)) / np.linalg.norm(np.ravel(b)))
 
 
-def finite_differences(K, omc, y, mask, theta, h):
-    """Central differences of L for every ω^c_k (k ≠ 0) and every edge (i < j)."""
-    solve = jax.jit(lambda KK, om: ep.loss(ep.solve(KK, om, theta).theta, y, mask))
-    n = omc.shape[0]
-    g_om = np.zeros(n)
-    for k in range(1, n):
-        e = jnp.zeros(n).at[k].set(h)
-        g_om[k] = (float(solve(K, omc + e)) - float(solve(K, omc - e))) / (2 * h)
-    g_K = np.zeros((n, n))
-    for i, j in zip(*np.nonzero(np.triu(np.asarray(K), 1))):
-        E = jnp.zeros((n, n)).at[i, j].set(h).at[j, i].set(h)
-        g_K[i, j] = g_K[j, i] = (float(solve(K + E, omc)) - float(solve(K - E, omc))) / (2 * h)
-    return g_om, g_K
-
-
 def slope(betas, errs, bmin, bmax):
     b, e = np.asarray(betas), np.asarray(errs)
     sel = (b >= bmin) & (b <= bmax) & (e > 0)
@@ -79,19 +63,15 @@ def slope(betas, errs, bmin, bmax):
 
 
 def run(config: Config, ctx) -> dict[str, float]:
-    use_float64()
-    key = jax.random.key(config.seed)
     betas = np.asarray(config.betas)
     out = {}
     metrics: dict[str, float] = {}
     cos_at_01 = []
     for n in ctx.progress(config.sizes, total=len(config.sizes), desc="sizes"):
-        net = ep.random_graph(jax.random.fold_in(key, n), n, config.p, 0, 2, k_mean=config.k_mean,
+        net = ep.random_graph(ctx.key("network", n), n, config.p, 0, 2, k_mean=config.k_mean,
                               omega_spread=config.omega_spread)
-        K, omc = net.K, net.omega - jnp.mean(net.omega)
-        outputs = np.asarray(net.outputs)
-        y = jnp.zeros(n).at[outputs].set(jnp.array([-config.margin, config.margin]))
-        mask = jnp.zeros(n).at[outputs].set(1.0)
+        K, omc = net.K, net.omega  # random_graph centres ω
+        y, mask = ep.output_target(n, net.outputs, np.array([-config.margin, config.margin]), K.dtype)
         free = jax.jit(ep.solve)(K, omc)
         if not bool(free.converged & free.stable):
             raise RuntimeError(f"N={n}: free equilibrium not converged/stable; raise k_mean")
@@ -115,7 +95,7 @@ def run(config: Config, ctx) -> dict[str, float]:
         metrics[f"N{n}_ep_scale_err_omega_beta0.1"] = errs["ep_omega"][i01]
         cos_at_01.append(coss["ep_omega"][i01])
         if n <= config.fd_max_n:
-            fd_om, fd_K = finite_differences(K, omc, y, mask, free.theta, config.fd_step)
+            fd_om, fd_K = ep.finite_difference_gradients(K, omc, y, mask, free.theta, h=config.fd_step)
             metrics[f"N{n}_implicit_vs_fd_omega"] = relerr(g_om, fd_om)
             metrics[f"N{n}_implicit_vs_fd_K"] = relerr(g_K, fd_K)
         ctx.log(f"N={n}: EP cos(ω) at β=0.1 {coss['ep_omega'][i01]:.6f}, rel. err {errs['ep_omega'][i01]:.2e}; "
@@ -138,9 +118,6 @@ def run(config: Config, ctx) -> dict[str, float]:
 
 
 def _figure(ctx, config, betas, out):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
