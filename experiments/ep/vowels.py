@@ -94,7 +94,8 @@ def run(config: Config, ctx) -> dict[str, float]:
     def order(e):  # each member's sample order in epoch e
         return jax.vmap(lambda k: jax.random.permutation(k, S))(jax.random.split(ctx.key("order", e), E))
 
-    take = jax.jit(lambda X, Y, idx: (X[jnp.arange(E), idx][:, None], Y[jnp.arange(E), idx][:, None]))
+    Xd, Yd = jnp.asarray(X), jnp.asarray(Y)  # on the device once, not with every step's batch
+    take = jax.jit(lambda idx: (Xd[jnp.arange(E), idx][:, None], Yd[jnp.arange(E), idx][:, None]))
     base = ep.grad_fn(config.beta, mask=masks, ensemble=True)
 
     def grad_fn(params, batch, key):  # the usable share per (mode, init), for skipped_frac
@@ -113,7 +114,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                        omega_box=(-3.0, 3.0), K_box=(0.01, 8.0))
     t0 = time.perf_counter()
     result = train(grad_fn=grad_fn, params=nets, optimizer=optimizer, num_steps=S * config.epochs,
-                   key=ctx.key("train"), batch_fn=lambda step, key: take(X, Y, order(step // S)[:, step % S]),
+                   key=ctx.key("train"), batch_fn=lambda step, key: take(order(step // S)[:, step % S]),
                    ctx=ctx, checkpoint_every=S * CHECKPOINT_EPOCHS, eval_fn=eval_fn,
                    eval_every=S * config.eval_every or None, has_aux=True, name="vowels", desc="EP steps")
     train_s = time.perf_counter() - t0

@@ -203,6 +203,9 @@ def predict(net: Network, X) -> jax.Array:
     prediction: it counts as wrong in an accuracy). The samples are spread over the
     devices with `kuramoto_jax.parallel.batch_map` (inside a run: the run's devices).
     """
+    if net.omega.ndim != 1:
+        raise ValueError(f"`net` is an ensemble of {net.omega.shape[:-1]} networks; predict with one member "
+                         "(`ep.load(run_dir, member=i)` or jax.tree.map(lambda a: a[i], net))")
     X = jnp.asarray(X)
     if X.ndim != 2 or X.shape[-1] != len(net.inputs):
         raise ValueError(f"`x` must have shape (batch, {len(net.inputs)}), got {X.shape}")
