@@ -40,6 +40,7 @@ from ._observables import (
 from ._protocol import AbstractModel, ModelSolution
 from ._solve import Solution, simulate
 from ._solvers import RK4, GridBrownianPath
+from ._streams import stream_key
 from ._stuart_landau import StuartLandau, amplitudes, mean_amplitude, mean_field_amplitude
 
 __version__ = "0.2.0"
@@ -85,6 +86,7 @@ __all__ = [
     "phase_clusters",
     "schemes",
     "simulate",
+    "stream_key",
     "splay",
     "stability",
     "theory",

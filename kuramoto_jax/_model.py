@@ -152,14 +152,18 @@ class Kuramoto(eqx.Module):
             out = out + self.drive(t, theta)
         return out
 
+    def state_derivative(self, y, force):
+        """dy/dt given the phase equation's force: `force` itself (first order) or, for the
+        second-order model m θ̈ + γ θ̇ = force, [ν, (force − γ ν)/m] for y = [θ, ν] (2N,)."""
+        if self.second_order:
+            nu = y[self.n :]
+            return jnp.concatenate([nu, (force - self.damping * nu) / self.mass])
+        return force
+
     def vector_field(self, t, y, args=None):
         """diffrax-style f(t, y, args); y = θ (N,) or, for second order, [θ, ν] (2N,)."""
-        if self.second_order:
-            n = self.n
-            theta, nu = y[:n], y[n:]
-            force = self.drift(t, theta)
-            return jnp.concatenate([nu, (force - self.damping * nu) / self.mass])
-        return self.drift(t, y)
+        theta = y[: self.n] if self.second_order else y
+        return self.state_derivative(y, self.drift(t, theta))
 
     def diffusion_scale(self):
         """Diagonal diffusion σ matching the state: (N,) or [0, σ/m] (2N,) for second order."""

@@ -20,42 +20,21 @@ arithmetic exactly.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import lineax as lx
 import numpy as np
 
 from . import _validate as v
+from ._delay import simulate_delayed
 from ._model import Kuramoto
 from ._protocol import AbstractModel
-from ._solvers import ADAPTIVE, DELAY_SOLVERS, SDE_SOLVERS, SOLVERS, GridBrownianPath, rk4_combine
-
-
-class Solution(eqx.Module):
-    """Result of `simulate`.
-
-    ts: (T,) save times. theta: (T, N) phases at ts (None when `observe` was given).
-    velocity: (T, N) θ̇ for the second-order model, else None.
-    observables: `observe(θ)` stacked over ts (a pytree with leading axis T), else None.
-    stats: solver statistics (number of steps, ...).
-    """
-
-    ts: jax.Array
-    theta: jax.Array | None
-    velocity: jax.Array | None
-    observables: Any
-    stats: dict
-
-    @property
-    def final_theta(self) -> jax.Array:
-        if self.theta is None:
-            raise ValueError("phases were not saved (simulate was called with `observe=`)")
-        return self.theta[-1]
+from ._solution import SaveFn, Solution, package
+from ._solvers import ADAPTIVE, DELAY_SOLVERS, SDE_SOLVERS, SOLVERS, GridBrownianPath
 
 
 def _resolve_solver(solver, model: Kuramoto, has_delays: bool):
@@ -111,15 +90,6 @@ def _check_times(t0, t1, dt, ts, adaptive: bool):
                     f"`ts` must lie in [t0, t1] = [{float(t0)}, {float(t1)}], got [{a[0]}, {a[-1]}]"
                 )
     return t0, t1, dt, ts
-
-
-def _steps(name: str, span: float, dt: float) -> int:
-    """Number of whole dt steps in span, or a ValueError naming `name`."""
-    k = span / dt
-    kr = round(k)
-    if abs(k - kr) > 1e-6 * max(1.0, k):
-        raise ValueError(f"`{name}` = {span} must be a whole number of steps dt = {dt}, got {k:.6g} steps")
-    return int(kr)
 
 
 def initial_state(model: Kuramoto, theta0, velocity0=None) -> jax.Array:
@@ -217,14 +187,14 @@ def simulate(
     y0 = initial_state(model, theta0, velocity0)
 
     if has_delays:
-        return _simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite)
+        return simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite)
 
     second = model.second_order
     terms = diffrax.ODETerm(_VectorField(model))
     if model.noise is not None:
         path = GridBrownianPath(y0.shape, key, t0, t1, dt)
         terms = diffrax.MultiTerm(terms, diffrax.ControlTerm(_Diffusion(model.diffusion_scale()), path))
-    save_fn = _SaveFn(n, second, observe)
+    save_fn = SaveFn(n, second, observe)
     saveat = diffrax.SaveAt(ts=ts, fn=save_fn) if ts is not None else diffrax.SaveAt(t1=True, fn=save_fn)
     plan = None
     named = solver is None or isinstance(solver, str)  # a solver object may carry its own semantics
@@ -233,7 +203,7 @@ def simulate(
     if plan is not None:
         ts_out = jnp.asarray(ts) if ts is not None else jnp.reshape(t1, (1,))
         ys, stats = _scan_solve(terms, solver_obj, y0, save_fn, *plan)
-        return _package(ts_out, ys, observe, second, check_finite, stats)
+        return package(ts_out, ys, observe, second, check_finite, stats)
     if stepsize_controller is None:
         stepsize_controller = (
             diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=0.3, icoeff=0.3)
@@ -265,7 +235,7 @@ def simulate(
         throw=True,
         **kwargs,
     )
-    return _package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
+    return package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
 
 
 def _model_kwargs(local_vars: dict) -> dict:
@@ -408,174 +378,3 @@ class _Diffusion(eqx.Module):
 
     def __call__(self, t, y, args):
         return lx.DiagonalLinearOperator(self.sigma)
-
-
-class _SaveFn(eqx.Module):
-    n: int = eqx.field(static=True)
-    second: bool = eqx.field(static=True)
-    observe: Callable | None = eqx.field(static=True)
-
-    def __call__(self, t, y, args):
-        th = y[: self.n] if self.second else y
-        if self.observe is not None:
-            return self.observe(th)
-        return (th, y[self.n :]) if self.second else th
-
-
-def _package(ts, ys, observe, second, check_finite, stats) -> Solution:
-    if check_finite:
-        leaves = jax.tree.leaves(ys)
-        bad = jnp.any(jnp.stack([~jnp.all(jnp.isfinite(x)) for x in leaves])) if leaves else False
-        ys = eqx.error_if(
-            ys, bad, "simulate: the solution contains NaN or inf (unstable step size or bad parameters?)"
-        )
-    if observe is not None:
-        return Solution(ts=ts, theta=None, velocity=None, observables=ys, stats=stats)
-    if second:
-        theta, vel = ys
-        return Solution(ts=ts, theta=theta, velocity=vel, observables=None, stats=stats)
-    return Solution(ts=ts, theta=ys, velocity=None, observables=None, stats=stats)
-
-
-def _simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_steps, check_finite):
-    """Fixed-step integrator with a ring buffer of past phases (per-sender delays τ_j = d_j dt)."""
-    n = model.n
-    second = model.second_order
-    for label, x in (("t0", t0), ("t1", t1), ("dt", dt)):
-        if not v.is_concrete(x):
-            raise ValueError(f"`{label}` must be a concrete number (not traced) for models with delays")
-    t0f, t1f, dtf = float(t0), float(t1), float(dt)
-    n_steps = _steps("t1 - t0", t1f - t0f, dtf)
-    if v.is_concrete(model.delays):
-        d_float = np.asarray(model.delays) / dtf
-        d_round = np.round(d_float)
-        if np.any(np.abs(d_float - d_round) > 1e-6 * np.maximum(1.0, d_float)):
-            j = int(np.argmax(np.abs(d_float - d_round)))
-            raise ValueError(
-                f"`delays` must be whole numbers of steps dt = {dtf}; delays[{j}] = "
-                f"{float(np.asarray(model.delays)[j])} is {d_float[j]:.6g} steps"
-            )
-        dmax = int(d_round.max())
-        if max_delay_steps is not None:
-            dmax = max(dmax, int(max_delay_steps))
-        d = jnp.asarray(d_round, jnp.int32)
-    else:
-        if max_delay_steps is None:
-            raise ValueError("traced `delays` need a static `max_delay_steps` (int) in simulate")
-        dmax = int(max_delay_steps)
-        d = jnp.clip(jnp.round(model.delays / dtf).astype(jnp.int32), 0, dmax)
-    H = dmax + 1
-    cols = jnp.arange(n)
-    zero_delay = d == 0
-
-    # Save schedule: evenly spaced step indices (outer scan over inner chunks).
-    if ts is None:
-        save_idx = np.array([n_steps])
-        ts_out = jnp.asarray([t1f], dtype=jnp.result_type(float))
-    else:
-        if not v.is_concrete(ts):
-            raise ValueError("`ts` must be concrete (not traced) for models with delays")
-        a = np.asarray(ts, dtype=float)
-        save_idx = np.array([_steps("ts - t0", x - t0f, dtf) for x in a])
-        ts_out = jnp.asarray(ts)
-    strides = np.diff(save_idx)
-    if strides.size and not np.all(strides == strides[0]):
-        raise ValueError("`ts` must be evenly spaced on the dt grid for models with delays")
-    stride = int(strides[0]) if strides.size else 0
-    if strides.size and stride == 0:
-        raise ValueError("`ts` must not repeat times for models with delays")
-
-    stochastic = model.noise is not None
-    if stochastic:
-        sigma = model.diffusion_scale()
-
-    def rhs(t, y, src_theta):
-        th = y[:n] if second else y
-        src = jnp.where(zero_delay, th, src_theta)
-        force = model.drift(t, th, jnp.cos(src), jnp.sin(src))
-        if second:
-            nu = y[n:]
-            return jnp.concatenate([nu, (force - model.damping * nu) / model.mass])
-        return force
-
-    def delayed(hist, k, c):
-        """θ_j(t_k + c·dt − d_j·dt) for c in {0, 1/2, 1} from the ring buffers (used where d_j ≥ 1).
-
-        hist = (θ history, θ̇ history). The half-step value uses cubic Hermite interpolation
-        (4th-order accurate), so RK4 keeps a high order with delays; before t0 the history is
-        the constant θ0 (zero slope).
-        """
-        th_hist, dth_hist = hist
-        ia, ib = k - d, k - d + 1
-        a = th_hist[ia % H, cols]
-        if c == 0:
-            return a
-        b = th_hist[ib % H, cols]
-        if c == 1:
-            return b
-        fa = jnp.where(ia < 0, 0.0, dth_hist[ia % H, cols])
-        fb = jnp.where(ib <= 0, 0.0, dth_hist[ib % H, cols])
-        return 0.5 * (a + b) + (dtf / 8) * (fa - fb)
-
-    def step(carry, _):
-        y, (th_hist, dth_hist), k = carry
-        th = y[:n] if second else y
-        th_hist = th_hist.at[k % H].set(th)
-        t = t0f + k * dtf
-        h = dtf
-        k1 = rhs(t, y, delayed((th_hist, dth_hist), k, 0))
-        dth_hist = dth_hist.at[k % H].set(k1[:n] if second else k1)
-        hist = (th_hist, dth_hist)
-        if name == "euler":
-            y1 = y + h * k1
-        elif name == "heun":
-            if stochastic:
-                dW = sigma * jnp.sqrt(h) * jr.normal(jr.fold_in(key, k), y.shape, y.dtype)
-                pred = y + h * k1 + dW
-                k2 = rhs(t + h, pred, delayed(hist, k, 1))
-                y1 = y + 0.5 * h * (k1 + k2) + dW
-            else:
-                k2 = rhs(t + h, y + h * k1, delayed(hist, k, 1))
-                y1 = y + 0.5 * h * (k1 + k2)
-        else:  # rk4
-            mid = delayed(hist, k, 0.5)
-            k2 = rhs(t + 0.5 * h, y + 0.5 * h * k1, mid)
-            k3 = rhs(t + 0.5 * h, y + 0.5 * h * k2, mid)
-            k4 = rhs(t + h, y + h * k3, delayed(hist, k, 1))
-            y1 = rk4_combine(y, k1, k2, k3, k4, h)
-        if stochastic and name == "euler":
-            y1 = y1 + sigma * jnp.sqrt(h) * jr.normal(jr.fold_in(key, k), y.shape, y.dtype)
-        return (y1, hist, k + 1), None
-
-    def run(carry, length):
-        if length == 0:
-            return carry
-        return jax.lax.scan(step, carry, None, length=length)[0]
-
-    chunk = lambda c: run(c, stride)
-    if n_steps * y0.size > _STORE_RESIDUALS:  # as the scan path: keep residuals while they are small
-        chunk = jax.checkpoint(chunk)
-
-    def out(y):
-        th = y[:n] if second else y
-        if observe is not None:
-            return observe(th)
-        return (th, y[n:]) if second else th
-
-    th0 = y0[:n] if second else y0
-    hist0 = (jnp.broadcast_to(th0, (H, n)), jnp.zeros((H, n), th0.dtype))
-    carry = (y0, hist0, jnp.asarray(0, jnp.int32))
-    carry = run(carry, int(save_idx[0]))
-    first = out(carry[0])
-    if len(save_idx) > 1:
-        def outer(c, _):
-            c = chunk(c)
-            return c, out(c[0])
-
-        carry, rest = jax.lax.scan(outer, carry, None, length=len(save_idx) - 1)
-        ys = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
-    else:
-        ys = jax.tree.map(lambda a: a[None], first)
-    if save_idx[-1] != n_steps and ts is not None:
-        pass  # saving stops at the last save time; later steps do not change saved values
-    return _package(ts_out, ys, observe, second, check_finite, {"num_steps": int(save_idx[-1])})

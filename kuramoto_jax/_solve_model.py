@@ -13,7 +13,8 @@ import equinox as eqx
 
 from . import _validate as v
 from ._protocol import AbstractModel, ModelSolution
-from ._solve import _check_times, _package, _resolve_solver
+from ._solution import package as _package
+from ._solve import _check_times, _resolve_solver
 
 
 class _ModelField(eqx.Module):

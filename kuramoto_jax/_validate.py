@@ -50,9 +50,29 @@ def as_array(name: str, x: Any, *, dtype=None) -> jax.Array:
     return arr
 
 
-def check_finite(name: str, x: jax.Array) -> None:
-    if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
-        bad = int(np.size(x) - np.count_nonzero(np.isfinite(np.asarray(x))))
+def _on_host(x: Any) -> bool:
+    """True for values whose memory the host reads without a transfer (numpy, Python, CPU arrays)."""
+    if not isinstance(x, jax.Array):
+        return True
+    return all(d.platform == "cpu" for d in x.devices())
+
+
+def check_finite(name: str, x: Any) -> None:
+    """Raise a ValueError naming `name` when a concrete `x` holds NaN or ±inf (tracers pass).
+
+    Host values are checked in place. An array on an accelerator is reduced where it lives
+    and only the verdict (one boolean) comes back: a dense K on a GPU is never copied
+    to the host to be validated.
+    """
+    if not is_concrete(x):
+        return
+    if _on_host(x):
+        finite = np.isfinite(np.asarray(x))
+        if not finite.all():
+            raise ValueError(f"`{name}` must be finite, got {finite.size - np.count_nonzero(finite)} "
+                             f"non-finite value(s) in {describe(x)}")
+    elif not bool(jnp.isfinite(x).all()):
+        bad = int(jnp.size(x) - jnp.count_nonzero(jnp.isfinite(x)))
         raise ValueError(f"`{name}` must be finite, got {bad} non-finite value(s) in {describe(x)}")
 
 

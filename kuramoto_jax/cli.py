@@ -99,9 +99,12 @@ def _init_distributed(args) -> None:
         raise ConfigError(f"--num-processes: got {nproc}; expected an integer >= 1")
     if pid is not None and nproc is not None and not 0 <= pid < nproc:
         raise ConfigError(f"--process-id: got {pid}; expected an integer in [0, {nproc - 1}]")
-    import jax
+    from kuramoto_jax import parallel
 
-    jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=nproc, process_id=pid)
+    try:
+        parallel.initialize(args.coordinator, nproc, pid)
+    except ValueError as err:
+        raise ConfigError(f"--coordinator/--num-processes/--process-id: {err}") from None
 
 
 def _cmd_list() -> int:

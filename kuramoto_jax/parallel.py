@@ -27,18 +27,23 @@ all of them, and `gather` returns the full result on every process.
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import contextvars
+import dataclasses
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 __all__ = [
     "BATCH",
+    "DeviceUsage",
     "batch_map",
     "batch_sharding",
     "gather",
@@ -51,6 +56,7 @@ __all__ = [
     "replicated_sharding",
     "resolve_devices",
     "shard_batch",
+    "use_devices",
 ]
 
 BATCH = "batch"
@@ -62,6 +68,52 @@ ENV_PROCESS_ID = "KURAMOTO_JAX_PROCESS_ID"
 
 
 # --------------------------------------------------------------------------- devices
+
+# The devices `batch_map` uses when called without `devices` (set for a run by `use_devices`),
+# and the record of what batched work ran on inside that block.
+_DEFAULT_DEVICES: contextvars.ContextVar = contextvars.ContextVar("kuramoto_jax_devices", default=None)
+_USAGE: contextvars.ContextVar = contextvars.ContextVar("kuramoto_jax_device_usage", default=None)
+
+
+@dataclasses.dataclass
+class DeviceUsage:
+    """What the batched work inside a `use_devices` block ran on.
+
+    Attributes:
+        calls: number of `batch_map` calls.
+        max_devices: the most devices one call spread its batch over (0 when no call ran).
+        device_ids: ids of every device that received a slice of some batch.
+    """
+
+    calls: int = 0
+    max_devices: int = 0
+    device_ids: set = dataclasses.field(default_factory=set)
+
+    def record(self, mesh: Mesh) -> None:
+        self.calls += 1
+        self.max_devices = max(self.max_devices, int(mesh.size))
+        self.device_ids.update(int(d.id) for d in mesh.devices.flat)
+
+
+@contextlib.contextmanager
+def use_devices(devices: Any = None):
+    """Run a block with `devices` as the default of every `batch_map` call in it.
+
+    A run sets this once (the config's `devices`), so library functions that batch
+    their work call `batch_map` without a `devices` argument and still split it over
+    exactly the devices the run was given. Yields a `DeviceUsage` filled in as the
+    block runs.
+
+    Args:
+        devices: anything `resolve_devices` accepts.
+    """
+    usage = DeviceUsage()
+    tokens = (_DEFAULT_DEVICES.set(resolve_devices(devices)), _USAGE.set(usage))
+    try:
+        yield usage
+    finally:
+        _USAGE.reset(tokens[1])
+        _DEFAULT_DEVICES.reset(tokens[0])
 
 
 def resolve_devices(devices: Any = None) -> list:
@@ -224,13 +276,30 @@ def replicate(tree: Any, devices: Any = None) -> Any:
 # --------------------------------------------------------------------------- batch_map
 
 
-@functools.lru_cache(maxsize=128)
+# Compiled programs per function, held weakly: an entry (and the arrays its closure
+# holds) goes when the caller drops the function; the program itself reaches the
+# function through a weak reference so that the cache never keeps it alive.
+_COMPILED: weakref.WeakKeyDictionary[Callable, dict] = weakref.WeakKeyDictionary()
+
+
 def _compiled(fn: Callable, mesh: Mesh, batch_axis: int, batch_size: int | None, jit_only: bool):
     """shard_map(vmap(fn)) over the mesh, jitted once per (fn, mesh, options)."""
+    options = (mesh, batch_axis, batch_size, jit_only)
+    try:
+        per_fn = _COMPILED.setdefault(fn, {})
+    except TypeError:  # not weakly referenceable (a builtin): compiled for this call only
+        return _build(lambda: fn, *options)
+    if options not in per_fn:
+        per_fn[options] = _build(weakref.ref(fn), *options)
+    return per_fn[options]
+
+
+def _build(get_fn: Callable[[], Callable], mesh: Mesh, batch_axis: int, batch_size: int | None, jit_only: bool):
     spec = P(*([None] * batch_axis), BATCH)
 
     def local(*args):
         # One device's slice (B_pad / D examples).
+        fn = get_fn()
         if batch_axis != 0:
             args = jax.tree.map(lambda x: jnp.moveaxis(x, batch_axis, 0), args)
         if batch_size is None:
@@ -270,8 +339,9 @@ def batch_map(
         *batched_args: pytrees whose leaves all have the batch size B along
             `batch_axis` (host numpy or JAX arrays). With several processes, every
             process passes the same values.
-        devices: None/"all", an int N (first N devices), a list of devices (e.g.
-            `ctx.devices`) or a one-axis `Mesh` named "batch".
+        devices: None (the devices of the enclosing `use_devices` block, e.g. the
+            run's, else every device), "all", an int N (first N devices), a list of
+            devices (e.g. `ctx.devices`) or a one-axis `Mesh` named "batch".
         batch_axis: the batched axis of every input leaf and every output leaf.
         batch_size: if given, each device runs its slice in sequential chunks of
             this many vmapped examples (`lax.map`), bounding peak memory.
@@ -296,7 +366,12 @@ def batch_map(
         raise ValueError(f"`batch_size` must be None or a positive int, got {batch_size!r}")
     if mode not in ("shard_map", "jit"):
         raise ValueError(f"`mode` must be 'shard_map' or 'jit', got {mode!r}")
+    if devices is None:
+        devices = _DEFAULT_DEVICES.get()
     mesh = make_mesh(devices)
+    usage = _USAGE.get()
+    if usage is not None:
+        usage.record(mesh)
     args, b = pad_batch(tuple(batched_args), mesh.size, int(batch_axis))
     sharding = batch_sharding(mesh, int(batch_axis))
     args = jax.tree.map(lambda x: _put(x, sharding), args)

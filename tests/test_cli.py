@@ -211,7 +211,7 @@ def test_toy_run_folder_determinism_and_resume(toy_config, tmp_path, capsys, mon
     files = sorted(p.name for p in a.iterdir())
     assert files == ["arrays.npz", "checkpoints", "config.yaml", "metrics.json", "run.log", "summary.txt"]
     assert yaml.safe_load((a / "config.yaml").read_text()) == {
-        "study": "toylab.toy", "devices": "all", "seed": 1, "steps": 24, "fail": False, "bad_metric": False,
+        "study": "toylab.toy", "devices": "all", "precision": "float32", "seed": 1, "steps": 24, "fail": False, "bad_metric": False,
         "optimizer": yaml.safe_load((a / "config.yaml").read_text())["optimizer"]}
     assert len(np.load(a / "arrays.npz")["loss"]) == 24
 

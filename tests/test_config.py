@@ -9,7 +9,7 @@ from typing import Literal, Optional
 import pytest
 import yaml
 
-from kuramoto_jax.run import ConfigError, OptimizerConfig, from_dict, make_optimizer, to_dict
+from kuramoto_jax.run import ConfigError, OptimizerConfig, from_dict, make_optimizer, resolve, to_dict
 from kuramoto_jax.run._config import apply_overrides, describe, parse_overrides, resolve_devices
 
 
@@ -191,3 +191,14 @@ def test_shipped_configs_resolve(path, tmp_path, monkeypatch):
 
     res = resolve(path)
     assert from_dict(res.module.Config, yaml.safe_load(yaml.safe_dump(to_dict(res.config)))) == res.config
+
+
+def test_every_shipped_config_takes_the_reserved_precision_and_devices_keys():
+    """`--set precision=float64 --set devices=N` is accepted by every shipped config; a bad value names the key."""
+    from kuramoto_jax.run import _registry
+
+    for info in _registry.configs():
+        res = resolve(info.name, ["precision=float64", "devices=1"], check=False)
+        assert res.precision == "float64" and res.devices == 1 and res.to_dict()["precision"] == "float64"
+    with pytest.raises(ConfigError, match="config key `precision`: got 'float16'"):
+        resolve("quickstart_smoke", ["precision=float16"])

@@ -10,6 +10,9 @@ import pytest
 import kuramoto_jax as kj
 from kuramoto_jax._coupling import dense_aggregate
 
+# Physics and gradient checks at tight tolerances: float64.
+pytestmark = pytest.mark.x64
+
 
 def _network(n=6, seed=0):
     rng = np.random.default_rng(seed)

@@ -10,6 +10,9 @@ from scipy.integrate import solve_ivp
 
 import kuramoto_jax as kj
 
+# Physics and gradient checks at tight tolerances: float64.
+pytestmark = pytest.mark.x64
+
 
 def _network(n=8, seed=0):
     rng = np.random.default_rng(seed)

@@ -14,6 +14,9 @@ import pytest
 import kuramoto_jax as kj
 from _gradcheck import fd_check
 
+# Physics and gradient checks at tight tolerances: float64.
+pytestmark = pytest.mark.x64
+
 
 
 def _splay_lorentzian(n, r0):

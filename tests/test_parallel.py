@@ -364,7 +364,7 @@ def _study_tree(root):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: scaleout_lab\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[kuramoto_jax.studies]\nscaleout = scaleout_lab\n")
     (root / "configs").mkdir()
-    (root / "configs" / "sweep.yaml").write_text("study: scaleout.sweep\ndevices: all\npoints: 8\n")
+    (root / "configs" / "sweep.yaml").write_text("study: scaleout.sweep\ndevices: all\nprecision: float64\npoints: 8\n")
     return site
 
 
@@ -393,7 +393,7 @@ def test_study_runner_on_two_processes(tmp_path):
     for p, log in zip(procs, logs):
         assert p.returncode == 0, log[-3000:]
     run = json.loads((out / "metrics.json").read_text())
-    assert run["meta"]["status"] == "completed"
+    assert run["meta"]["status"] == "completed" and run["meta"]["devices"] == 4
     # 4 devices in all, each process's shards on its own 2.
     assert run["metrics"] == {"devices": 4, "shard_devices": 2, "processes": 2}
     arrays = np.load(out / "arrays.npz")

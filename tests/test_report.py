@@ -101,13 +101,12 @@ def test_quickstart_smoke_record_reruns_to_1e4(tmp_path):
     """Rerun the committed smoke record's config; every non-timing metric matches to 1e-4 relative."""
     rec = ROOT / "experiments" / "records" / "quickstart_smoke"
     recorded = json.loads((rec / "metrics.json").read_text())
-    res = resolve(ROOT / "configs" / f"{recorded['meta']['config']}.yaml")
-    stored = {k: v for k, v in yaml.safe_load((rec / "config.yaml").read_text()).items() if k != "devices"}
-    assert {k: v for k, v in res.to_dict().items() if k != "devices"} == stored
-    import jax
-
-    with jax.enable_x64(recorded["meta"]["x64"]):
-        metrics, _ = execute(res, tmp_path / "run", quiet=True)
+    precision = recorded["meta"].get("precision") or ("float64" if recorded["meta"]["x64"] else "float32")
+    res = resolve(ROOT / "configs" / f"{recorded['meta']['config']}.yaml", [f"precision={precision}"])
+    reserved = ("devices", "precision")
+    stored = {k: v for k, v in yaml.safe_load((rec / "config.yaml").read_text()).items() if k not in reserved}
+    assert {k: v for k, v in res.to_dict().items() if k not in reserved} == stored
+    metrics, _ = execute(res, tmp_path / "run", quiet=True)
     for name, value in recorded["metrics"].items():
         if name.endswith(("_s", "_seconds")) or "time" in name:
             continue

@@ -12,6 +12,9 @@ from scipy import integrate, optimize
 import kuramoto_jax as kj
 from kuramoto_jax import stability as st
 
+# Physics and gradient checks at tight tolerances: float64.
+pytestmark = pytest.mark.x64
+
 
 def _omega(n, seed=0):
     return jnp.asarray(np.random.default_rng(seed).normal(size=n))

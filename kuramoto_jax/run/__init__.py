@@ -11,6 +11,7 @@ config's name such as `kuranet/global_case1`, or a YAML file) validates the conf
 
 from ._config import ConfigError, from_dict, to_dict
 from ._context import RunContext
+from ._load import RunFolder, load_run
 from ._optim import OptimizerConfig, make_optimizer, make_schedule
 from ._registry import ConfigInfo, StudyInfo, configs, find_config, import_study, studies
 from ._study import RunError, execute, resolve
@@ -21,6 +22,7 @@ __all__ = [
     "OptimizerConfig",
     "RunContext",
     "RunError",
+    "RunFolder",
     "TrainResult",
     "TrainingError",
     "execute",
@@ -32,6 +34,7 @@ __all__ = [
     "studies",
     "from_dict",
     "load_checkpoint",
+    "load_run",
     "make_optimizer",
     "make_schedule",
     "resolve",

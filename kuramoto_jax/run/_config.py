@@ -30,7 +30,8 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 # Top-level keys of a config file that belong to the runner, not to the study's Config.
-RESERVED_KEYS = ("study", "devices")
+RESERVED_KEYS = ("study", "devices", "precision")
+PRECISIONS = ("float32", "float64")
 
 
 class ConfigError(ValueError):
@@ -380,6 +381,15 @@ def resolve_devices(value: Any) -> str | int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
     raise ConfigError(f"config key `devices`: got {_show(value)}; expected \"all\" or a positive integer")
+
+
+def resolve_precision(value: Any) -> str:
+    """The reserved `precision` key: "float32" or "float64" (the floating-point precision of the run)."""
+    if isinstance(value, _Raw):
+        value = value.text
+    if value in PRECISIONS:
+        return value
+    raise ConfigError(f"config key `precision`: got {_show(value)}; expected one of: {', '.join(PRECISIONS)}")
 
 
 def resolve_study_name(value: Any) -> str:

@@ -8,6 +8,9 @@
     ctx.summary("paragraph")         summary.txt, printed at the end of the run
     ctx.devices, ctx.process_index   devices to use, this process's index
     ctx.resume                       True when the run continues an earlier one
+    ctx.key("init", 3)               the named random stream (see `kj.stream_key`) under the config's seed
+    ctx.precision, ctx.dtype         "float32" or "float64" and its dtype (the run executes in it)
+    ctx.batch_map(fn, *batched)      `jax.vmap(fn)(*batched)` spread over ctx.devices
 
 Only process 0 writes files when several JAX processes share a run folder.
 run.log is the one file that is appended to (line by line, flushed) rather than
@@ -25,6 +28,8 @@ import numpy as np
 
 from . import _files
 
+PRECISIONS = ("float32", "float64")
+
 
 class RunContext:
     """Handle on a run folder passed to a study's `run(config, ctx)`.
@@ -35,10 +40,18 @@ class RunContext:
         resume: continue an earlier run in `out_dir` (training helpers read checkpoints).
         devices: JAX devices for the study (default: `jax.devices()`).
         process_index: index of this process in a multi-process run (default: `jax.process_index()`).
+        process_count: number of processes in the run (default: `jax.process_count()`).
+        seed: the config's seed, root of every `key(...)` stream (default 0).
+        precision: "float32" or "float64", the floating-point precision the run executes in.
     """
 
     def __init__(self, out_dir, *, quiet: bool = False, resume: bool = False, devices=None,
-                 process_index: int | None = None, process_count: int | None = None):
+                 process_index: int | None = None, process_count: int | None = None, seed: int = 0,
+                 precision: str = "float32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"`precision` must be one of {PRECISIONS}, got {precision!r}")
+        self.seed = int(seed)
+        self.precision = precision
         self.out_dir = pathlib.Path(out_dir)
         self.quiet = bool(quiet)
         self.resume = bool(resume)
@@ -54,6 +67,30 @@ class RunContext:
         self._summary: str | None = None
         if self.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- randomness, precision, devices -------------------------------------------------------
+    def key(self, *path: str | int):
+        """The typed PRNG key of the stream named `path` under the config's seed.
+
+        `ctx.key("init", member)` = `kj.stream_key(seed, "init", member)`: streams of different
+        purposes, members and seeds never overlap.
+        """
+        from .._streams import stream_key
+
+        return stream_key(self.seed, *path)
+
+    @property
+    def dtype(self):
+        """The floating-point dtype of the run's precision (numpy dtype)."""
+        return np.dtype(self.precision)
+
+    def batch_map(self, fn, *batched, **kwargs):
+        """`jax.vmap(fn)(*batched)` with the batch spread over `ctx.devices`
+        (`kuramoto_jax.parallel.batch_map`; keyword arguments pass through)."""
+        from .. import parallel
+
+        kwargs.setdefault("devices", self.devices)
+        return parallel.batch_map(fn, *batched, **kwargs)
 
     # -- files ---------------------------------------------------------------------------------
     @property

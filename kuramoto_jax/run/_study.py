@@ -2,7 +2,10 @@
 
 A study is a registered module (see `_registry`: the toolkit's own are the modules
 of `kuramoto_jax.experiments`) defining a dataclass `Config` and
-`run(config, ctx) -> dict[str, float]`. A study may also define
+`run(config, ctx) -> dict[str, float]`. Two config keys belong to the runner, not to
+the study: `devices` ("all" or a count: the devices the run's batched work is split
+over) and `precision` ("float32" or "float64"; the study's default is its module
+constant `PRECISION`, else float32). A study may also define
 `check_config(config)`, called while the config is resolved (before any run folder
 is made), to reject a config for reasons the types cannot express (a missing data
 file), raising `ConfigError` naming the key.
@@ -44,6 +47,7 @@ class ResolvedRun:
     config: Any
     devices: str | int
     source: pathlib.Path | None
+    precision: str = "float32"
 
     @property
     def config_name(self) -> str | None:
@@ -51,7 +55,8 @@ class ResolvedRun:
         return _registry.config_name(self.source)
 
     def to_dict(self) -> dict:
-        return {"study": self.study, "devices": self.devices, **_config.to_dict(self.config)}
+        return {"study": self.study, "devices": self.devices, "precision": self.precision,
+                **_config.to_dict(self.config)}
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
@@ -85,24 +90,30 @@ def resolve(config=None, overrides: Sequence[str] = (), *, data: dict | None = N
     module = _registry.import_study(study)
     data = _config.apply_overrides(data, module.Config, [(p, r) for p, r in parsed if p != ["study"]])
     devices = _config.resolve_devices(data.pop("devices", "all"))
+    precision = _config.resolve_precision(data.pop("precision", getattr(module, "PRECISION", "float32")))
     data.pop("study")
     config = _config.from_dict(module.Config, data)
     check_config = getattr(module, "check_config", None)
     if check and callable(check_config):
         check_config(config)
-    return ResolvedRun(study=study, module=module, config=config, devices=devices, source=source)
+    return ResolvedRun(study=study, module=module, config=config, devices=devices, source=source,
+                       precision=precision)
 
 
 def select_devices(spec: str | int) -> list:
+    """The devices the config key `devices` names, through the one resolver (`parallel.resolve_devices`)."""
     import jax
 
-    devs = list(jax.devices())
-    if spec == "all":
-        return devs
-    if spec > len(devs):
-        raise ConfigError(f"config key `devices`: got {spec}; this machine has {len(devs)} device(s) "
-                          f"({devs[0].platform}); expected \"all\" or an integer <= {len(devs)}")
-    return devs[:spec]
+    from .. import parallel
+
+    available = jax.devices()
+    if isinstance(spec, int) and spec > len(available):
+        raise ConfigError(f"config key `devices`: got {spec}; this machine has {len(available)} device(s) "
+                          f"({available[0].platform}); expected \"all\" or an integer <= {len(available)}")
+    try:
+        return parallel.resolve_devices(spec)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"config key `devices`: got {spec!r}; {err}") from None
 
 
 def _versions() -> dict:
@@ -248,9 +259,12 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
     out = pathlib.Path(out_dir)
     text = resolved.to_yaml()
     prepare_out_dir(out, resume=resume, overwrite=overwrite, config_yaml=text)
+    from .. import parallel
+
     devices = select_devices(resolved.devices)
-    ctx = RunContext(out, quiet=quiet, resume=resume, devices=devices)
     seed = getattr(resolved.config, "seed", None)
+    ctx = RunContext(out, quiet=quiet, resume=resume, devices=devices, seed=seed if isinstance(seed, int) else 0,
+                     precision=resolved.precision)
     started = _dt.datetime.now(_dt.timezone.utc)
     meta = {
         "study": resolved.study,
@@ -266,13 +280,16 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
         "cpu_count": os.cpu_count(),
         "config": resolved.config_name,
         # `device` names the hardware ("cpu", or the accelerator, e.g. "NVIDIA H200");
-        # `devices` is how many of them the run used.
+        # `devices` is how many of them the run's batched work was split over (1 when the
+        # study batched nothing through `batch_map`; filled in when the run ends).
         "device": "cpu" if devices[0].platform == "cpu" else str(devices[0].device_kind),
-        "devices": len(devices),
+        "devices": None,
+        "devices_given": len(devices),
         "platform_name": devices[0].platform,
         "process_index": jax.process_index(),
         "process_count": jax.process_count(),
-        "x64": bool(jax.config.jax_enable_x64),
+        "precision": resolved.precision,
+        "x64": resolved.precision == "float64",
         "resumed": bool(resume),
     }
     if ctx.is_main:
@@ -280,11 +297,15 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
         _files.write_json(out / "metrics.json", {"metrics": {}, "meta": meta})
     ctx.log(f"{'resuming' if resume else 'running'} study {resolved.study} in {out}")
     t0 = time.perf_counter()
+    usage = parallel.DeviceUsage()
     try:
-        metrics = resolved.module.run(resolved.config, ctx)
-        metrics, nonfinite = _clean_metrics(metrics)
+        # The run's precision and devices hold inside this block only: nothing global is left changed.
+        with jax.enable_x64(resolved.precision == "float64"), parallel.use_devices(devices) as usage:
+            metrics = resolved.module.run(resolved.config, ctx)
+            metrics, nonfinite = _clean_metrics(metrics)
     except BaseException as err:
         interrupted = isinstance(err, KeyboardInterrupt)
+        meta.update(devices=max(usage.max_devices, 1))
         meta.update(status="interrupted" if interrupted else "failed",
                     wall_seconds=round(time.perf_counter() - t0, 3),
                     finished_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
@@ -296,6 +317,7 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
                 with open(out / "run.log", "a", encoding="utf-8") as f:
                     f.write(traceback.format_exc())
         raise
+    meta.update(devices=max(usage.max_devices, 1), batched_calls=usage.calls)
     meta.update(status="completed", wall_seconds=round(time.perf_counter() - t0, 3),
                 finished_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     if nonfinite:
