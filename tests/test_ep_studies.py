@@ -63,8 +63,9 @@ def test_digits_study_smoke(tmp_path):
         labels = np.asarray(net.predict(xte))
     assert net.K.dtype == np.float64 and labels.shape == (64,)
     assert np.mean(labels == yte) == m["digits_test_acc"]
-    # In float32 (a user's default) the same network gives nearly the same predictions.
-    assert np.mean(np.asarray(ep.load(tmp_path / "digits_smoke").predict(xte)) == labels) > 0.9
+    # Read in float32 (a user's default; the residual tolerance becomes float32's) it predicts the same labels.
+    net32 = ep.load(tmp_path / "digits_smoke")
+    assert net32.K.dtype == np.float32 and np.mean(np.asarray(net32.predict(xte)) == labels) > 0.95
 
 
 def test_load_rejects_runs_of_other_studies_and_unfinished_runs(tmp_path):

@@ -9,6 +9,7 @@ saved in its `checkpoints/` folder.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 
@@ -22,6 +23,7 @@ STUDIES = ("ep/digits", "ep/vowels")
 NETWORK_FILE = "network"
 """Stem of the saved network's files in a run's checkpoints folder."""
 
+_FLOAT32_TOL = 1e-4
 _STATIC = ("inputs", "hidden", "outputs", "encoding", "input_scale", "target_on", "target_off", "sweeps",
            "newton_steps", "tol_residual")
 
@@ -41,17 +43,26 @@ def save_network(path, net: Network) -> pathlib.Path:
 
 
 def load_network(path) -> Network:
-    """Read a network written by `save_network` (a stack of networks for an ensemble)."""
+    """Read a network written by `save_network` (a stack of networks for an ensemble).
+
+    The arrays take the saved dtype where it is enabled; a float64 network read while float64 is
+    off becomes float32, and its residual tolerance is raised to float32's default (1e-4) if it was
+    tighter.
+    """
     from ..run import load_checkpoint
 
     path = pathlib.Path(path).with_suffix(".msgpack")
     meta = json.loads(path.with_suffix(".json").read_text())
     shape, n = tuple(meta["batch_shape"]), int(meta["n"])
     static = {k: (tuple(meta[k]) if isinstance(meta[k], list) else meta[k]) for k in _STATIC}
-    dtype = jnp.zeros((), meta["dtype"]).dtype  # float32 when float64 is not enabled
+    dtype = jax.dtypes.canonicalize_dtype(meta["dtype"])  # float32 when float64 is not enabled
     template = Network(jnp.zeros(shape + (n,), dtype), jnp.zeros(shape + (n, n), dtype), jnp.zeros(shape + (n,), dtype),
                        **static)
     net, _ = load_checkpoint(path, template)
+    if dtype != jnp.dtype(meta["dtype"]) and net.tol_residual is not None and net.tol_residual < _FLOAT32_TOL:
+        # Saved in float64, read in float32: a residual tolerance below what float32 reaches would reject
+        # nearly every equilibrium; use float32's default instead.
+        net = dataclasses.replace(net, tol_residual=_FLOAT32_TOL)
     return net
 
 
