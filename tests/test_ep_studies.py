@@ -84,3 +84,35 @@ def test_load_rejects_runs_of_other_studies_and_unfinished_runs(tmp_path):
     (run / "metrics.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="no trained network"):
         ep.load(run)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ep.default_data_path() or pathlib.Path("")).is_file(), reason="Hillenbrand vowels CSV not available")
+def test_vowel_training_resumes_exactly_from_its_checkpoint(tmp_path, monkeypatch):
+    # Two epochs of one member; a run killed during the second epoch resumes from the checkpoint written
+    # after the first and ends with the same networks and metrics as an uninterrupted run.
+    sets = ["epochs=2", "modes=[omega_only]", "inits=[random]"]
+    resolved = resolve(CONFIGS / "vowels_smoke.yaml", sets)
+    module = resolved.module
+    monkeypatch.setattr(module, "CHECKPOINT_EPOCHS", 1)
+    whole, _ = execute(resolved, tmp_path / "whole", quiet=True)
+    real = module.train
+
+    def crashing(*args, batch_fn, num_steps, **kwargs):
+        def batch(step, key):
+            if step == num_steps // 2 + 3:
+                raise RuntimeError("simulated crash")
+            return batch_fn(step, key)
+
+        return real(*args, batch_fn=batch, num_steps=num_steps, **kwargs)
+
+    monkeypatch.setattr(module, "train", crashing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        execute(resolve(CONFIGS / "vowels_smoke.yaml", sets), tmp_path / "cut", quiet=True)
+    monkeypatch.setattr(module, "train", real)
+    resumed, _ = execute(resolve(CONFIGS / "vowels_smoke.yaml", sets), tmp_path / "cut", quiet=True, resume=True)
+    assert "resumed from" in (tmp_path / "cut" / "run.log").read_text()
+    assert {k: v for k, v in resumed.items() if k != "train_seconds"} == \
+        {k: v for k, v in whole.items() if k != "train_seconds"}
+    a, b = (np.load(tmp_path / d / "arrays.npz") for d in ("whole", "cut"))
+    np.testing.assert_array_equal(a["omega"], b["omega"])
