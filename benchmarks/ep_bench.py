@@ -26,9 +26,7 @@ from kuramoto_jax import ep
 
 
 def time_epochs(n_members, epochs, data_path):
-    built = [ep.vowel_member(jax.random.key(s), "omega_only", "random") for s in range(n_members)]
-    stack = lambda trees: jax.tree.map(lambda *a: jnp.stack(a), *trees)
-    nets, masks = stack([b[0] for b in built]), stack([b[1] for b in built])
+    nets, masks = ep.vowel_ensemble([(jax.random.key(s), "omega_only", "random") for s in range(n_members)])
     splits = [ep.load_vowels(data_path, ("a", "i"), key=jax.random.key(s)) for s in range(n_members)]
     X = jnp.asarray(np.stack([s[0] for s in splits]))
     Y = jnp.asarray(np.stack([s[1] for s in splits]))

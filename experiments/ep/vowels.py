@@ -1,19 +1,14 @@
 """Vowel classification by equilibrium propagation: which parameters to learn, how to initialise.
 
-Every member is one (mode, init, seed): a layered 2+H+2 Kuramoto network (the paper's
-protocol, arXiv 2604.10272; see experiments/ep/RESULTS.md) with the F1/F2 formants as
-input frequencies ω_in = 1.5·x, trained by per-sample EP (β = 0.1, lr 1e-3, element-wise
-clip 2, parameter box) for `epochs` epochs on an 80/20 split drawn per seed. Modes and
-inits: `ep.vowel_member` (omega_only, k_only, k_matched, both; random or spectral ω). All
-members train together through `kuramoto_jax.run.train` (checkpoints every ten epochs,
-exact `--resume`): the members are stacked networks, each step one sample per member.
-Every equilibrium, in training and evaluation, is solved from θ = 0, so a network's
-predictions do not depend on the order of the samples (`ep.load(run, member=i)`).
-
-A seed "converged" when its final training accuracy (paper readout, argmax cos θ_out)
-exceeds `converge_threshold` (the reference protocol's 0.6). Test accuracy is also
-reported with the order-independent readouts (`ep.accuracies`), which answers whether
-failed seeds sit at chance or are inverted. Float64 by default (`PRECISION`).
+The paper's protocol (arXiv 2604.10272; experiments/ep/RESULTS.md): every member is one (mode, init,
+seed) of `ep.vowel_member`, a 2+H+2 network with the F1/F2 formants as input frequencies, trained by
+per-sample EP (`ep.grad_fn`; `ep.sgd`: lr 1e-3, element-wise clip 2, parameter box) on an 80/20 split
+drawn per seed. All members train together through `kuramoto_jax.run.train` (stacked networks, one
+sample per member a step; checkpoints every ten epochs, exact `--resume`); every equilibrium is solved
+from θ = 0, so predictions do not depend on the sample order (`ep.load(run, member=i)`). A seed
+"converged" when its final training accuracy (paper readout argmax cos θ_out) exceeds
+`converge_threshold`; `ep.accuracies` adds order-independent readouts (failed seeds: chance or
+inverted?). Float64 by default (`PRECISION`).
 """
 
 from __future__ import annotations
@@ -77,11 +72,9 @@ def run(config: Config, ctx) -> dict[str, float]:
     groups = [(m, i) for m in config.modes for i in config.inits]
     members = [(m, i, s) for m, i in groups for s in range(config.n_seeds)]
     tags = np.array([f"{m}_{i}" for m, i, _ in members])
-    built = [ep.vowel_member(ctx.key("network", s), m, i, n_hidden=config.n_hidden, k_scale=config.k_scale,
-                             k_matched_edges=config.k_matched_edges, seed_scale=config.seed_scale,
-                             input_scale=config.input_scale, margin=config.margin) for m, i, s in members]
-    stack = lambda trees: jax.tree.map(lambda *a: jnp.stack(a), *trees)
-    nets, masks = stack([b[0] for b in built]), stack([b[1] for b in built])
+    nets, masks = ep.vowel_ensemble([(ctx.key("network", s), m, i) for m, i, s in members], n_hidden=config.n_hidden,
+                                    k_scale=config.k_scale, k_matched_edges=config.k_matched_edges,
+                                    seed_scale=config.seed_scale, input_scale=config.input_scale, margin=config.margin)
     splits = {s: ep.load_vowels(path, config.vowels, key=ctx.key("split", s)) for s in range(config.n_seeds)}
     X, Y, XT, YT = (np.stack([np.asarray(splits[s][k], ctx.dtype if k % 2 == 0 else int) for _, _, s in members])
                     for k in range(4))
@@ -128,11 +121,10 @@ def run(config: Config, ctx) -> dict[str, float]:
     metrics, table = ep.vowel_metrics(acc, tags, config.modes, config.inits, config.converge_threshold, skipped)
     conv = acc["train_cos"] > config.converge_threshold
     metrics["train_seconds"] = float(train_s)  # wall time; machine-dependent
-    ctx.save_arrays(**{k: v for k, v in acc.items() if k != "valid_test"}, converged=conv, modes=np.array(
-        [m for m, _, _ in members]), inits=np.array([i for _, i, _ in members]), seeds=np.array([s for *_, s in members]),
-        eval_step=hist.get("eval_step", np.zeros(0)), eval_test_cos=hist.get("eval_test_cos", np.zeros(0)),
-        omega=np.asarray(nets.omega), K=np.asarray(nets.K), test_theta_out=np.asarray(ev_te["theta_out"]),
-        test_labels=YT)
+    modes, inits, seeds = (np.array([mem[j] for mem in members]) for j in range(3))
+    ctx.save_arrays(**acc, converged=conv, modes=modes, inits=inits, seeds=seeds, omega=np.asarray(nets.omega),
+                    K=np.asarray(nets.K), test_theta_out=np.asarray(ev_te["theta_out"]), test_labels=YT,
+                    **{k: v for k, v in hist.items() if k.startswith("eval_")})
     _figure(ctx, list(table), tags, acc, conv)
     lines = [f"{tag}: converged {r['converged']:.0%}, test acc (converged) {r['acc_converged']:.1%}, "
              f"failed seeds' test acc {r['failed_test_cos']:.1%} ({r['failed_inverted']:.0%} of them < 40 %), "

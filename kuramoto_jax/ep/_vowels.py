@@ -67,6 +67,18 @@ def vowel_member(key, mode: str, init: str, *, n_hidden: int = 5, k_scale: float
     return net, mask
 
 
+def vowel_ensemble(members, **kwargs) -> tuple[Network, Network]:
+    """(networks, masks) of several members stacked on a leading axis E (an ensemble for `grad_fn`).
+
+    Args:
+        members: sequence of (key, mode, init), one per member.
+        **kwargs: passed to `vowel_member`.
+    """
+    built = [vowel_member(key, mode, init, **kwargs) for key, mode, init in members]
+    stack = lambda trees: jax.tree.map(lambda *a: jnp.stack(a), *trees)
+    return stack([b[0] for b in built]), stack([b[1] for b in built])
+
+
 def accuracies(ev_train, y_train, ev_test, y_test) -> dict:
     """Accuracies (over valid samples) of the readouts, for any leading (member) axes.
 
