@@ -16,7 +16,6 @@ Float64 by default (`PRECISION`): the EP differences (θ^β − θ*)/β.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 from dataclasses import dataclass, field
@@ -69,20 +68,14 @@ class Config:
             raise ValueError(f"`target_on` and `target_off` must differ, got both {self.target_on}")
 
 
-def build(config: Config, key) -> tuple[ep.Network, ep.Network]:
-    """The initial 64+H+10 network and its learnable entries."""
-    net = ep.signed_layered(key, 64, config.n_hidden, 10, k_in=config.k_in, k_out=config.k_out)
-    net = dataclasses.replace(net, encoding=config.encoding, input_scale=float(config.input_scale),
-                              target_on=float(config.target_on), target_off=float(config.target_off),
-                              sweeps=config.sweeps, newton_steps=config.newton_steps,
-                              tol_residual=float(config.tol_residual))
-    return net, ep.learnable_mask(net, field=config.learn_field and config.encoding == "phase")
-
-
 def run(config: Config, ctx) -> dict[str, float]:
     xtr, ytr, xte, yte = ep.load_digits(config.test_fraction, config.split_seed, config.max_train, config.max_test)
     lr_train, lr_test = ep.logistic_baseline(xtr, ytr, xte, yte)
-    net, mask = build(config, ctx.key("network"))
+    net, mask = ep.digits_network(
+        ctx.key("network"), n_hidden=config.n_hidden, k_in=config.k_in, k_out=config.k_out, encoding=config.encoding,
+        input_scale=config.input_scale, target_on=config.target_on, target_off=config.target_off,
+        sweeps=config.sweeps, newton_steps=config.newton_steps, tol_residual=config.tol_residual,
+        learn_field=config.learn_field)
     B = min(config.batch_size, len(xtr))
     per_epoch = len(xtr) // B
     num_steps = per_epoch * config.epochs

@@ -13,6 +13,7 @@ parameter type (`Network`, an equinox module); training through
 """
 
 from ._data import DATA_ENV, DATA_FILE, default_data_path, load_digits, load_vowels, logistic_baseline
+from ._digits import digits_network
 from ._equilibrium import (
     Equilibrium,
     equilibrium,
@@ -54,7 +55,7 @@ from ._vowels import INITS, MODES, accuracies, vowel_ensemble, vowel_member, vow
 
 __all__ = [
     "DATA_ENV", "DATA_FILE", "ENCODINGS", "ESTIMATORS", "Equilibrium", "INITS", "METHODS", "MODES", "NETWORK_FILE",
-    "Network", "STUDIES", "accuracies", "all_to_all", "default_data_path", "ep_batch", "ep_estimate", "ep_gradients",
+    "Network", "STUDIES", "accuracies", "all_to_all", "default_data_path", "digits_network", "ep_batch", "ep_estimate", "ep_gradients",
     "equilibrium", "evaluate", "field_estimate", "finite_difference_gradients", "free_indices", "gradients",
     "grad_fn", "implicit_gradients", "jacobian", "laplacian", "layered", "learnable_mask", "load",
     "load_digits", "load_network", "load_vowels", "local_field_sweeps", "logistic_baseline", "loss",
