@@ -105,8 +105,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     result = train(grad_fn=ep.grad_fn(config.beta, config.estimator, mask), params=net,
                    optimizer=make_optimizer(config.optimizer, num_steps), num_steps=num_steps, key=ctx.key("train"),
                    batch_fn=batch_fn, ctx=ctx, checkpoint_every=config.checkpoint_every, eval_fn=eval_fn,
-                   eval_every=per_epoch * config.eval_every_epochs or None, has_aux=True, name="digits",
-                   desc="EP steps")
+                   eval_every=per_epoch * config.eval_every_epochs or None, has_aux=True, name="digits")
     train_s = time.perf_counter() - t0
     net = result.params  # the final network: no model selection on the test set
     if ctx.is_main:

@@ -109,7 +109,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     result = train(grad_fn=grad_fn, params=nets, optimizer=optimizer, num_steps=S * config.epochs,
                    key=ctx.key("train"), batch_fn=lambda step, key: take(order(step // S)[:, step % S]),
                    ctx=ctx, checkpoint_every=S * CHECKPOINT_EPOCHS, eval_fn=eval_fn,
-                   eval_every=S * config.eval_every or None, has_aux=True, name="vowels", desc="EP steps")
+                   eval_every=S * config.eval_every or None, has_aux=True, name="vowels")
     train_s = time.perf_counter() - t0
     nets = result.params  # the final networks
     if ctx.is_main:
