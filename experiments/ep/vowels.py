@@ -89,10 +89,9 @@ def run(config: Config, ctx) -> dict[str, float]:
 
     Xd, Yd = jnp.asarray(X), jnp.asarray(Y)  # on the device once, not with every step's batch
     take = jax.jit(lambda idx: (Xd[jnp.arange(E), idx][:, None], Yd[jnp.arange(E), idx][:, None]))
-    base = ep.grad_fn(config.beta, mask=masks, ensemble=True)
 
-    def grad_fn(params, batch, key):  # the usable share per (mode, init), for skipped_frac
-        (loss, aux), g = base(params, batch, key)
+    def grad_fn(params, batch, key):  # adds the usable share per (mode, init), for skipped_frac
+        (loss, aux), g = ep.grad_fn(config.beta, mask=masks, ensemble=True)(params, batch, key)
         aux.update({f"usable_{t}": jnp.mean(aux["usable_members"][tags == t]) for t in np.unique(tags)})
         return (loss, aux), g
 
@@ -119,21 +118,15 @@ def run(config: Config, ctx) -> dict[str, float]:
     hist = result.history
     skipped = {f"{m}_{i}": 1.0 - float(np.mean(hist[f"usable_{m}_{i}"])) for m, i in groups}
     metrics, table = ep.vowel_metrics(acc, tags, config.modes, config.inits, config.converge_threshold, skipped)
-    conv = acc["train_cos"] > config.converge_threshold
-    metrics["train_seconds"] = float(train_s)  # wall time; machine-dependent
+    metrics["train_seconds"], conv = float(train_s), acc["train_cos"] > config.converge_threshold  # wall time
     modes, inits, seeds = (np.array([mem[j] for mem in members]) for j in range(3))
     ctx.save_arrays(**acc, converged=conv, modes=modes, inits=inits, seeds=seeds, omega=np.asarray(nets.omega),
                     K=np.asarray(nets.K), test_theta_out=np.asarray(ev_te["theta_out"]), test_labels=YT,
                     **{k: v for k, v in hist.items() if k.startswith("eval_")})
     _figure(ctx, list(table), tags, acc, conv)
-    lines = [f"{tag}: converged {r['converged']:.0%}, test acc (converged) {r['acc_converged']:.1%}, "
-             f"failed seeds' test acc {r['failed_test_cos']:.1%} ({r['failed_inverted']:.0%} of them < 40 %), "
-             f"order-calibrated readouts: cos {r['test_cos_calibrated']:.1%} (failed seeds "
-             f"{r['failed_test_cos_calibrated']:.1%}), nearest-target {r['test_calibrated']:.1%}"
-             for tag, r in table.items()]
     ctx.summary(f"/{config.vowels[0]}/ vs /{config.vowels[1]}/, 2+{config.n_hidden}+2, {config.n_seeds} seeds x "
-                f"{config.epochs} epochs. " + "; ".join(lines) +
-                (f". Welch p = {metrics['welch_p']:.2g}." if "welch_p" in metrics else "."))
+                f"{config.epochs} epochs. {ep.vowel_summary(table)}"
+                + (f". Welch p = {metrics['welch_p']:.2g}." if "welch_p" in metrics else "."))
     return metrics
 
 

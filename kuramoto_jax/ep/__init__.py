@@ -51,7 +51,8 @@ from ._training import (
     project_box,
     sgd,
 )
-from ._vowels import INITS, MODES, accuracies, vowel_ensemble, vowel_member, vowel_metrics, welch_p
+from ._vowels import (INITS, MODES, accuracies, vowel_ensemble, vowel_member, vowel_metrics, vowel_summary,
+                      welch_p)
 
 __all__ = [
     "DATA_ENV", "DATA_FILE", "ENCODINGS", "ESTIMATORS", "Equilibrium", "INITS", "METHODS", "MODES", "NETWORK_FILE",
@@ -61,5 +62,6 @@ __all__ = [
     "load_digits", "load_network", "load_vowels", "local_field_sweeps", "logistic_baseline", "loss",
     "max_eigenvalue", "output_target", "predict", "project_box", "random_graph", "readout", "readout_cos",
     "reduced_jacobian", "relax", "relaxation_gradients", "save_network", "sgd", "signed_layered", "solve",
-    "spectral_seed", "vector_field", "vowel_ensemble", "vowel_member", "vowel_metrics", "welch_p", "wrap",
+    "spectral_seed", "vector_field", "vowel_ensemble", "vowel_member", "vowel_metrics", "vowel_summary", "welch_p",
+    "wrap",
 ]

@@ -170,3 +170,12 @@ def vowel_metrics(acc: dict, member_tags, modes, inits, threshold: float, skippe
     elif "random" in inits and "spectral" in inits:
         metrics["welch_p"] = welch_p(conv_test(f"{m0}_random"), conv_test(f"{m0}_spectral"))
     return metrics, table
+
+
+def vowel_summary(table: dict) -> str:
+    """One sentence per group of `vowel_metrics`' table: convergence, accuracies, failed seeds, readouts."""
+    return "; ".join(
+        f"{tag}: converged {r['converged']:.0%}, test acc (converged) {r['acc_converged']:.1%}, "
+        f"failed seeds' test acc {r['failed_test_cos']:.1%} ({r['failed_inverted']:.0%} of them < 40 %), "
+        f"order-calibrated readouts: cos {r['test_cos_calibrated']:.1%} (failed seeds "
+        f"{r['failed_test_cos_calibrated']:.1%}), nearest-target {r['test_calibrated']:.1%}" for tag, r in table.items())
