@@ -9,11 +9,10 @@ from __future__ import annotations
 import dataclasses
 
 import equinox as eqx
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import pytest
 
 import kuramoto_jax as kj
 import kuramoto_jax.run

@@ -12,7 +12,14 @@ parameter type (`Network`, an equinox module); training through
 `kuramoto_jax.run.train` with `grad_fn` and an optax optimiser.
 """
 
-from ._data import DATA_ENV, DATA_FILE, default_data_path, load_digits, load_vowels, logistic_baseline
+from ._data import (
+    DATA_ENV,
+    DATA_FILE,
+    default_data_path,
+    load_digits,
+    load_vowels,
+    logistic_baseline,
+)
 from ._digits import digits_network
 from ._equilibrium import (
     Equilibrium,
@@ -38,7 +45,16 @@ from ._gradients import (
     relaxation_gradients,
 )
 from ._io import NETWORK_FILE, STUDIES, load, load_network, save_network
-from ._network import ENCODINGS, Network, all_to_all, laplacian, layered, random_graph, signed_layered, spectral_seed
+from ._network import (
+    ENCODINGS,
+    Network,
+    all_to_all,
+    laplacian,
+    layered,
+    random_graph,
+    signed_layered,
+    spectral_seed,
+)
 from ._readout import readout, readout_cos, wrap
 from ._training import (
     ESTIMATORS,
@@ -51,8 +67,16 @@ from ._training import (
     project_box,
     sgd,
 )
-from ._vowels import (INITS, MODES, accuracies, vowel_ensemble, vowel_member, vowel_metrics, vowel_summary,
-                      welch_p)
+from ._vowels import (
+    INITS,
+    MODES,
+    accuracies,
+    vowel_ensemble,
+    vowel_member,
+    vowel_metrics,
+    vowel_summary,
+    welch_p,
+)
 
 __all__ = [
     "DATA_ENV", "DATA_FILE", "ENCODINGS", "ESTIMATORS", "Equilibrium", "INITS", "METHODS", "MODES", "NETWORK_FILE",

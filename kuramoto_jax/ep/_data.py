@@ -17,7 +17,6 @@ import numpy as np
 
 from .._validate import prng_key
 
-
 DATA_ENV = "KURAMOTO_JAX_DATA"
 """Environment variable naming the vowel CSV (or a folder holding it) when a config leaves `data_path` empty."""
 DATA_FILE = "hillenbrand_vowels.csv"

@@ -217,7 +217,7 @@ def solve(
 
     def newton(_, phi0):
         def cond(state):
-            i, phi, f = state
+            i, _, f = state
             return (i < max_steps) & (jnp.max(jnp.abs(f)) > tight)
 
         def body(state):

@@ -20,7 +20,7 @@ and a box projection, the vowel protocol; any `run.make_optimizer` chain otherwi
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
