@@ -1,27 +1,20 @@
 """Synchronisation transition: time-averaged R against K for Gaussian and Lorentzian frequencies.
 
-For N mean-field Kuramoto oscillators, θ̇_i = ω_i + K R sin(ψ − θ_i), the study
-sweeps K, integrates many realisations (random initial phases) per K in one
-vmapped, jitted solve that saves only R(t), averages R over t ≥ burn_in and
-compares the curve with the N → ∞ theory (`kj.theory`): the onset
+N mean-field Kuramoto oscillators, θ̇_i = ω_i + K R sin(ψ − θ_i): every (law, K, realisation) system
+of a K sweep is one example of a `ctx.batch_map` (spread over the run's devices) that saves only R(t)
+and averages it over t ≥ burn_in; the curve is compared with the N → ∞ theory (`kj.theory`): the onset
 K_c = 2/(π g(0)) and the stationary R(K) of the self-consistency equation.
 
-Estimator of K_c (the steepest rise): K_c is where the measured R(K) rises
-fastest, i.e. the midpoint of the grid interval with the largest increase of
-the realisation-averaged R. At N = ∞ the slope is infinite at K_c and R = 0 below
-it; at finite N, R ~ N^(-1/2) below onset and the corner is rounded, but the
-steepest point stays at the onset. The sweep runs twice with the same shapes
-(one compilation): a coarse grid over [k_min, k_max]·K_c^theory, then a fine grid
-spanning the coarse interval of steepest rise and one coarse step on each side.
-The estimate does not use the theoretical value except to place the first grid.
+K_c estimate (the steepest rise): the midpoint of the grid interval with the largest increase of the
+realisation-averaged R (at finite N the corner is rounded, R ~ N^(-1/2) below onset, but the steepest
+point stays at the onset). A coarse grid over [k_min, k_max]·K_c^theory is followed by a fine grid of
+the same shape (one compilation) spanning the coarse interval of steepest rise and one step each side.
 
-Finite-N care: by default the frequencies are the quantiles
-ω_i = G⁻¹((i − ½)/N) of the law (`kj.theory.deterministic_frequencies`), which
-removes the sample-to-sample disorder of random draws (with random draws, g(0)
-of one sample fluctuates and K_c with it). For the Lorentzian the quantiles
-reach |ω| ~ 2N/π: these fast drifters cannot lock at any K in the sweep and
-barely contribute to R, but they are part of the law's g(0) = 1/(πγ) and are
-kept; the fixed step only needs K·dt to be small, not ω·dt.
+Finite-N care: by default ω_i = G⁻¹((i − ½)/N), the quantiles of the law
+(`kj.theory.deterministic_frequencies`), which removes the sample-to-sample fluctuation of g(0) that
+random draws bring; the Lorentzian's fast quantiles (|ω| ~ 2N/π) never lock but belong to g(0) and
+are kept (the fixed step needs K·dt small, not ω·dt). Random streams: `ctx.key("theta0")` and, for
+random frequencies, `ctx.key("omega", law)`.
 """
 
 from __future__ import annotations
@@ -34,16 +27,14 @@ import numpy as np
 
 import kuramoto_jax as kj
 
-LAWS = ["gaussian", "lorentzian"]
-
 
 @dataclass
 class Config:
     seed: int = field(default=0, metadata={"help": "PRNG seed (initial phases, random frequencies)"})
     n: int = field(default=400, metadata={"ge": 10, "help": "number of oscillators N"})
     realisations: int = field(default=8, metadata={"ge": 1, "help": "random initial conditions per K"})
-    laws: list[str] = field(default_factory=lambda: list(LAWS),
-                            metadata={"choices": LAWS, "help": "frequency laws to sweep"})
+    laws: list[str] = field(default_factory=lambda: ["gaussian", "lorentzian"],
+                            metadata={"choices": list(kj.theory.LAWS), "help": "frequency laws to sweep"})
     scale: float = field(default=1.0, metadata={"gt": 0, "help": "Gaussian std / Lorentzian half-width"})
     frequencies: str = field(default="quantile", metadata={
         "choices": ["quantile", "random"], "help": "quantile-drawn ω (no sample disorder) or random draws"})
@@ -65,15 +56,8 @@ class Config:
             raise ValueError("`laws` must name at least one law")
 
 
-def frequencies(config: Config, law: str, key) -> np.ndarray:
-    """(N,) natural frequencies: quantiles of the law, or one random draw."""
-    if config.frequencies == "quantile":
-        return kj.theory.deterministic_frequencies(config.n, law, config.scale)
-    return np.asarray(kj.theory.sample_frequencies(key, config.n, law, config.scale))
-
-
-def make_sweep(config: Config):
-    """Jitted (L, N) ω, (L, G) K, (M, N) θ₀ ↦ (L, G, M) time-averaged R: one batched solve."""
+def time_averaged_order(config: Config):
+    """(ω (N,), K, θ₀ (N,)) ↦ R averaged over t ≥ burn_in: one system, batched by `ctx.batch_map`."""
     ts = jnp.arange(0.0, config.t1 + 1e-9, config.save_every)
 
     def one(omega, K, theta0):
@@ -82,18 +66,7 @@ def make_sweep(config: Config):
                           observe=lambda th: kj.order_parameter(th)[0])
         return kj.time_average(sol.observables, sol.ts, config.burn_in)
 
-    batched = jax.vmap(one)
-
-    @jax.jit
-    def sweep(omega, K, theta0):
-        # One flat batch of L·G·M systems (one vmap traces faster than three nested ones).
-        (L, G), M = K.shape, theta0.shape[0]
-        om = jnp.repeat(omega, G * M, axis=0)
-        k = jnp.repeat(K.reshape(-1), M)
-        th = jnp.tile(theta0, (L * G, 1))
-        return batched(om, k, th).reshape(L, G, M)
-
-    return sweep
+    return one
 
 
 def steepest_rise(K: np.ndarray, R: np.ndarray) -> tuple[float, int]:
@@ -102,35 +75,43 @@ def steepest_rise(K: np.ndarray, R: np.ndarray) -> tuple[float, int]:
     return 0.5 * (K[j] + K[j + 1]), j
 
 
+def refined_grid(K: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """A grid of len(K) points over the interval of steepest rise and one grid step on each side."""
+    _, j = steepest_rise(K, R)
+    h = K[1] - K[0]
+    return np.linspace(max(K[j] - h, 0.0), K[j + 1] + h, len(K))
+
+
 def run(config: Config, ctx) -> dict[str, float]:
     import matplotlib.pyplot as plt
 
-    key = jax.random.key(config.seed)
-    k_theta, k_omega = jax.random.split(key)
     laws = list(config.laws)
     kc_theory = np.array([kj.theory.critical_coupling(law, config.scale) for law in laws])
-    omega = jnp.asarray(np.stack([frequencies(config, law, jax.random.fold_in(k_omega, i))
-                                  for i, law in enumerate(laws)]))
-    theta0 = jax.random.uniform(k_theta, (config.realisations, config.n), minval=0.0, maxval=2 * np.pi)
-    sweep = make_sweep(config)
+    # (L, N) natural frequencies: quantiles of each law, or one random draw
+    omega = jnp.asarray(np.stack([kj.theory.deterministic_frequencies(config.n, law, config.scale)
+                                  if config.frequencies == "quantile" else
+                                  kj.theory.sample_frequencies(ctx.key("omega", law), config.n, law, config.scale)
+                                  for law in laws]))
+    theta0 = jax.random.uniform(ctx.key("theta0"), (config.realisations, config.n), minval=0.0, maxval=2 * np.pi)
+    one = time_averaged_order(config)
+
+    def sweep(K):
+        # One flat batch of L·G·M systems (law-, then K-, then realisation-major) over the run's devices.
+        (L, G), M = K.shape, theta0.shape[0]
+        K = jnp.repeat(jnp.asarray(K, omega.dtype).reshape(-1), M)
+        R = ctx.batch_map(one, jnp.repeat(omega, G * M, axis=0), K, jnp.tile(theta0, (L * G, 1)))
+        return np.asarray(R).reshape(L, G, M)
+
     ctx.log(f"N = {config.n}, {config.realisations} realisations x {config.num_k} K values x {len(laws)} laws "
             f"per solve, t1 = {config.t1}, dt = {config.dt}, {config.frequencies} frequencies")
 
-    # Stage 1: coarse grid placed by the theory's K_c; stage 2: fine grid around the steepest rise.
-    stages = 2 if config.refine else 1
+    # Stage 1: coarse grid placed by the theory's K_c; stage 2 (same shapes, one compilation): a fine grid
+    # around the steepest rise.
     grids = [np.outer(kc_theory, np.linspace(config.k_min, config.k_max, config.num_k))]
-    results = []
-    for stage in ctx.progress(range(stages), total=stages, desc="K sweeps"):
-        R = np.asarray(sweep(omega, jnp.asarray(grids[stage]), theta0))  # (L, G, M)
-        results.append(R)
-        if stage == 0 and stages == 2:
-            fine = []
-            for i in range(len(laws)):
-                K = grids[0][i]
-                _, j = steepest_rise(K, R[i].mean(-1))
-                h = K[1] - K[0]
-                fine.append(np.linspace(max(K[j] - h, 0.0), K[j + 1] + h, config.num_k))
-            grids.append(np.stack(fine))
+    results = [sweep(grids[0])]  # (L, G, M)
+    if config.refine:
+        grids.append(np.stack([refined_grid(g, r.mean(-1)) for g, r in zip(grids[0], results[0])]))
+        results.append(sweep(grids[1]))
 
     metrics: dict[str, float] = {}
     fig, axes = plt.subplots(1, len(laws), figsize=(5.2 * len(laws), 4.0), squeeze=False)
@@ -165,8 +146,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                ylim=(0, 1.02))
         ax.legend(fontsize=8, loc="lower right")
     ctx.save_figure(fig, "transition")
-    errs = np.array([abs(metrics[f"kc_rel_error_{law}"]) for law in laws])
-    metrics["kc_max_abs_rel_error"] = float(errs.max())
+    metrics["kc_max_abs_rel_error"] = float(max(abs(metrics[f"kc_rel_error_{law}"]) for law in laws))
 
     ctx.summary(
         f"Synchronisation transition of {config.n} mean-field Kuramoto oscillators with {config.frequencies} "

@@ -18,7 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import integrate, optimize
 
+from . import _validate
+
 LAWS = ("gaussian", "lorentzian", "uniform")
+"""Names of the frequency laws g(ω) (every study and sampler takes one of these; 'normal' and
+'cauchy' are accepted as aliases of the first two)."""
 
 
 def _check_law(law: str) -> str:
@@ -48,9 +52,27 @@ def critical_coupling(law: str, scale: float = 1.0) -> float:
     return float(2.0 / (math.pi * density(0.0, law, scale)))
 
 
-def sample_frequencies(key, n: int, law: str, scale: float = 1.0, loc: float = 0.0, shape=None):
-    """Draw ω from the law (JAX, shape (n,) or `shape` + (n,))."""
+def sample_frequencies(key, n: int, law: str, scale: float = 1.0, loc: float = 0.0, shape=None, *,
+                       standardise: bool = False):
+    """Draw ω from the law: the one frequency sampler of the toolkit.
+
+    Args:
+        key: PRNG key (typed `jax.random.key` or legacy `jax.random.PRNGKey`).
+        n: number of oscillators N.
+        law: one of `LAWS`: "gaussian" (std `scale`), "lorentzian" (half-width `scale`) or
+            "uniform" (on [loc − scale, loc + scale]).
+        scale: spread of the law.
+        loc: centre of the law.
+        shape: leading batch shape (default none).
+        standardise: rescale every sample (along its last axis) to sample mean `loc` and sample
+            standard deviation `scale` (removes the sample-to-sample fluctuations of the first
+            two moments; the proportional-coupling protocol uses it with loc = 0, scale = 1).
+
+    Returns:
+        ω of shape (n,) or `shape` + (n,), in the default float dtype.
+    """
     law = _check_law(law)
+    key = _validate.prng_key("key", key)
     full = (n,) if shape is None else tuple(shape) + (n,)
     if law == "gaussian":
         x = jax.random.normal(key, full)
@@ -58,6 +80,11 @@ def sample_frequencies(key, n: int, law: str, scale: float = 1.0, loc: float = 0
         x = jax.random.cauchy(key, full)
     else:
         x = jax.random.uniform(key, full, minval=-1.0, maxval=1.0)
+    if standardise:
+        if n < 2:
+            raise ValueError(f"`n` must be >= 2 to standardise a sample, got {n}")
+        x = x - jnp.mean(x, axis=-1, keepdims=True)
+        x = x / jnp.std(x, axis=-1, keepdims=True)
     return loc + scale * x
 
 
@@ -129,6 +156,7 @@ from ._higher_order import triadic_stationary_order_parameter  # noqa: E402
 from ._ott_antonsen import ott_antonsen, ott_antonsen_relaxation  # noqa: E402
 
 __all__ = [
+    "LAWS",
     "critical_coupling",
     "density",
     "deterministic_frequencies",

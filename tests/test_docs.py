@@ -15,6 +15,7 @@ griffe = pytest.importorskip("griffe")
 pytest.importorskip("mkdocs")
 
 PUBLIC_MODULES = ["kuramoto_jax", "kuramoto_jax.theory", "kuramoto_jax.stability", "kuramoto_jax.schemes",
+                  "kuramoto_jax.proportional",
                   "kuramoto_jax.parallel",
                   "kuramoto_jax.run", "kuramoto_jax.kuranet", "kuramoto_jax.ep", "kuramoto_jax.npe",
                   "kuramoto_jax.reservoir"]

@@ -16,7 +16,7 @@ from kuramoto_jax.reservoir import (
     fit_readout,
     memory_capacity,
     mse,
-    nrmse,
+    nrmse_std,
     order_parameter_features,
     oscillator_features,
     tasks,
@@ -42,8 +42,8 @@ def test_features_match_one_direct_simulate():
     ts = jnp.arange(T) * DT
     sol = kj.simulate(model, theta0, t1=float(ts[-1]), dt=DT, ts=ts, solver="rk4")
     ref = jax.vmap(order_parameter_features(3))(sol.theta[10:])
-    np.testing.assert_allclose(X, ref, atol=1e-9)
-    np.testing.assert_allclose(th_end, sol.theta[-1], atol=1e-9)
+    np.testing.assert_allclose(X, ref, atol=1e-5)
+    np.testing.assert_allclose(th_end, sol.theta[-1], atol=1e-5)
 
 
 def test_additive_input_is_a_common_rotation():
@@ -62,7 +62,7 @@ def test_additive_input_is_a_common_rotation():
     # ε ∫_0^t u of the linearly interpolated samples (what the model sees): trapezoid sums
     phase = eps * np.r_[0.0, np.cumsum(0.5 * DT * (u[1:] + u[:-1]))]
     rot = np.exp(1j * np.arange(1, M + 1)[None, :] * phase[:, None])
-    np.testing.assert_allclose(z1, z0 * rot, atol=1e-8)
+    np.testing.assert_allclose(z1, z0 * rot, atol=3e-5)
     # a field-like input (r = sin θ) breaks that symmetry
     Xs, _ = drive_reservoir(omega, theta0, 0.8, eps, u, DT, features=order_parameter_features(M), input_term="sin")
     zs = Xs[:, :M] + 1j * Xs[:, M:]
@@ -111,24 +111,39 @@ def test_fit_then_predict_continues_the_same_trajectory():
     T1, T2 = 60, 30
     u = np.sin(0.5 * np.arange(T1 + T2) * DT)
     y = np.roll(u, -1)
-    res = KuramotoReservoir(n=20, K=1.0, eps=0.5, dt=DT, washout=1.0, seed=3, M=2)
+    res = KuramotoReservoir(n=20, K=1.0, eps=0.5, dt=DT, washout=1.0, key=jax.random.key(3), M=2)
     res.fit(u[:T1], y[:T1])
     y_hat = res.predict(u[T1:])
     assert y_hat.shape == (T2,)
     X_all = res.features(u)  # one uninterrupted run from the seeded state
-    np.testing.assert_allclose(y_hat, res.readout(X_all[T1:]), atol=1e-8)
-    np.testing.assert_allclose(res.train_prediction, res.readout(X_all[20:T1]), atol=1e-8)
+    np.testing.assert_allclose(y_hat, res.readout(X_all[T1:]), atol=1e-5)
+    np.testing.assert_allclose(res.train_prediction, res.readout(X_all[20:T1]), atol=1e-5)
 
 
 def test_reservoir_defaults_and_critical_coupling():
     res = KuramotoReservoir(n=500, K=1.0, omega_law="gaussian", omega_spread=0.4, eps=0.01, dt=0.01,
-                            washout=240.0, seed=0)
+                            washout=240.0, key=jax.random.key(0))
     assert res.critical_coupling == pytest.approx(2 * 0.4 * math.sqrt(2 * math.pi) / math.pi)
     assert res.M == 5 and res.ridge == 0.0 and res.omega_mean == 0.5 and res.input_term == "additive"
     assert abs(float(jnp.mean(res.omega)) - 0.5) < 0.06 and abs(float(jnp.std(res.omega)) - 0.4) < 0.04
-    uni = KuramotoReservoir(n=500, omega_law="uniform", omega_spread=0.5, seed=1)
+    uni = KuramotoReservoir(n=500, omega_law="uniform", omega_spread=0.5, key=jax.random.PRNGKey(1))
     assert uni.critical_coupling == pytest.approx(4 * 0.5 / math.pi)
     assert float(jnp.min(uni.omega)) >= 0.0 and float(jnp.max(uni.omega)) <= 1.0
+
+
+def test_reservoir_key_typed_or_legacy():
+    u = np.sin(0.5 * np.arange(40) * DT)
+    typed = KuramotoReservoir(n=12, dt=DT, washout=0.5, key=jax.random.key(5), input_weights="random")
+    legacy = KuramotoReservoir(n=12, dt=DT, washout=0.5, key=jax.random.PRNGKey(5), input_weights="random")
+    np.testing.assert_array_equal(typed.omega, legacy.omega)
+    np.testing.assert_array_equal(typed.input_weights, legacy.input_weights)
+    np.testing.assert_array_equal(typed.features(u), legacy.features(u))
+    other = KuramotoReservoir(n=12, dt=DT, washout=0.5, key=jax.random.key(6))
+    assert not np.allclose(typed.omega, other.omega)
+    with pytest.raises(TypeError, match="key"):
+        KuramotoReservoir(n=12)
+    with pytest.raises(TypeError, match="key"):
+        KuramotoReservoir(n=12, key=5)
 
 
 def test_bad_input_names_the_argument():
@@ -138,7 +153,7 @@ def test_bad_input_names_the_argument():
         KuramotoReservoir(omega_spread=0.0)
     with pytest.raises(ValueError, match="input_term"):
         KuramotoReservoir(input_term="multiplicative")
-    res = KuramotoReservoir(n=10, dt=0.1, washout=1.0)
+    res = KuramotoReservoir(n=10, dt=0.1, washout=1.0, key=jax.random.key(0))
     with pytest.raises(ValueError, match="equal length"):
         res.fit(np.zeros(30), np.zeros(29))
     with pytest.raises(ValueError, match="washout"):
@@ -153,7 +168,7 @@ def test_bad_input_names_the_argument():
 
 def test_metrics():
     y = np.sin(np.linspace(0, 10, 500))
-    assert nrmse(np.full_like(y, y.mean()), y) == pytest.approx(1.0)
+    assert nrmse_std(np.full_like(y, y.mean()), y) == pytest.approx(1.0)
     assert mse(y, y) == 0.0
     with pytest.raises(ValueError, match="shape"):
         mse(y[:-1], y)
@@ -202,7 +217,7 @@ def test_quantile_frequencies_have_the_exact_mean():
         om2, th2 = sample_reservoir(jax.random.key(4), 500, law, spread, 0.5, frequencies="quantile")
         np.testing.assert_array_equal(om, om2)  # deterministic: only θ(0) follows the key
         assert not np.allclose(th, th2)
-        assert abs(float(np.mean(np.asarray(om, np.float64))) - 0.5) < 1e-12
+        assert abs(float(np.mean(np.asarray(om, np.float64))) - 0.5) < 1e-6
         np.testing.assert_allclose(np.asarray(om), kj.theory.deterministic_frequencies(500, law, spread, 0.5))
     with pytest.raises(ValueError, match="frequencies"):
         sample_reservoir(jax.random.key(0), 5, "gaussian", 0.4, 0.5, frequencies="sobol")
@@ -212,9 +227,10 @@ def test_reservoirpy_esn_matches_the_in_package_update_rule():
     # skipped where the benchmark extra is absent (the CI test extra does not install it)
     pytest.importorskip("reservoirpy")
 
-    from kuramoto_jax.experiments.reservoir.benchmarks import _esn_states, _rpy_fit
     from reservoirpy import mat_gen
     from reservoirpy.nodes import Reservoir
+
+    from kuramoto_jax.reservoir import esn_states, reservoirpy_readout
 
     u = np.random.default_rng(2).uniform(-1, 1, 200)
     node = Reservoir(8, sr=0.9, lr=0.5, input_scaling=0.5, input_connectivity=1.0, rc_connectivity=1.0,
@@ -225,7 +241,7 @@ def test_reservoirpy_esn_matches_the_in_package_update_rule():
     esn = EchoStateNetwork(8, leak=0.5, seed=0)
     esn.W, esn.W_in, esn.b = np.asarray(node.W), np.asarray(node.Win)[:, 0], np.ravel(node.bias)
     np.testing.assert_allclose(esn.states(u), states, atol=1e-12)
-    np.testing.assert_allclose(_esn_states(True, 8, 0.9, 0.5, 0.5, 0.2, 5, u), states, atol=1e-12)
+    np.testing.assert_allclose(esn_states(u, 8, 0.9, 0.5, 0.5, 0.2, 5, backend="reservoirpy"), states, atol=1e-12)
     # reservoirpy's Ridge read-out is our ridge estimator (bias not penalised)
     y = np.sin(3 * u)
-    np.testing.assert_allclose(_rpy_fit(states, y, 1e-3)(states), fit_readout(states, y, 1e-3)(states), atol=1e-8)
+    np.testing.assert_allclose(reservoirpy_readout(states, y, 1e-3)(states), fit_readout(states, y, 1e-3)(states), atol=1e-8)

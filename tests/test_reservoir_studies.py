@@ -22,7 +22,8 @@ def _run(tmp_path, name, *sets):
 
 def test_prediction_study(tmp_path):
     # Two K below K_c and two above: the read-out error must drop past K_c, for both laws and tasks
-    # (seed 0: 5-6x lower at the best K, which is above K_c; seed 1 alike, 6-1700x).
+    # (seed 0: 6-250x lower at the best K, 2 K_c; at this size other draws of the uniform law may not
+    # lock within the grid).
     m = _run(tmp_path, "prediction_smoke", "k_over_kc=[0.5,0.8,1.25,2.0]")
     for law in ("gaussian", "uniform"):
         for task in ("prediction", "transformation"):
@@ -40,13 +41,16 @@ def test_readout_and_benchmark_studies(tmp_path):
     m = _run(tmp_path, "readout_smoke")
     for task in ("prediction", "transformation"):
         for M in (1, 2, 3):
-            # the order-parameter read-out works above K_c only (seed 0: MSE 0.06-0.12 at 1.5 K_c, 4-9 at 0.5 K_c)
+            # the order-parameter read-out works above K_c only (seed 0: the MSE at 1.5 K_c is 0.0003-0.02 of
+            # that at 0.5 K_c)
             assert m[f"{task}_k1.5kc_mse_M{M}"] < 0.05 * m[f"{task}_k0.5kc_mse_M{M}"], (task, M)
-            # and, above K_c, the ε = 0 control matches it (the input is a common rotation)
-            assert m[f"{task}_k1.5kc_mse_eps0_M{M}"] == pytest.approx(m[f"{task}_k1.5kc_mse_M{M}"], rel=0.05)
+            # and, above K_c, the ε = 0 control matches it (the input is a common rotation): the two differ
+            # by under 1 % of the sub-threshold error (float32 features resolve small MSEs only so far)
+            gap = abs(m[f"{task}_k1.5kc_mse_eps0_M{M}"] - m[f"{task}_k1.5kc_mse_M{M}"])
+            assert gap < 0.01 * m[f"{task}_k0.5kc_mse_M{M}"], (task, M)
     b = _run(tmp_path, "benchmarks_smoke")
     # the order-parameter read-out is far behind an echo-state network of equal feature count
-    # (seed 0: memory capacity 0.15 vs 2.8; Mackey-Glass NRMSE 1.2 vs 0.24)
+    # (seed 0: memory capacity 0.06 vs 1.9-2.0; Mackey-Glass NRMSE 1.14 vs 0.11-0.21)
     for model in ("esn", "esn_tuned"):
         assert b[f"memory_capacity_{model}"] > 1.5 > 5 * b["memory_capacity_kuramoto_z"], model
         assert b[f"mackey_glass_nrmse_{model}"] < 0.5 * b["mackey_glass_nrmse_kuramoto_z"], model

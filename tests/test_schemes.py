@@ -17,10 +17,10 @@ def _omega(n, seed=0):
 def _check_structure(K, n, budget):
     K = np.asarray(K)
     assert K.shape == (n, n)
-    np.testing.assert_allclose(K, K.T, atol=1e-14)
+    np.testing.assert_allclose(K, K.T, atol=1e-5)
     np.testing.assert_array_equal(np.diag(K), 0.0)
     assert np.all(K >= 0)
-    np.testing.assert_allclose(K.sum(), budget, rtol=1e-12)
+    np.testing.assert_allclose(K.sum(), budget, rtol=1e-5)
 
 
 def test_uniform_is_mean_field_budget():
@@ -41,11 +41,11 @@ def test_proportional_closed_form_and_p0_limit():
     K = np.asarray(schemes.proportional(omega, 2.0, 1.0))
     d = np.abs(omega[:, None] - omega[None, :])
     # Σ_{i≠j} |Δω| over ordered pairs; normalisation K (N−1) / that sum.
-    np.testing.assert_allclose(K, 2.0 * 3 * d / d.sum(), rtol=1e-13)
+    np.testing.assert_allclose(K, 2.0 * 3 * d / d.sum(), rtol=1e-5)
     # Ratios follow the detuning to the power p.
     K2 = np.asarray(schemes.proportional(omega, 2.0, 2.0))
-    np.testing.assert_allclose(K2[0, 3] / K2[1, 2], (3.0 / 0.5) ** 2, rtol=1e-12)
-    np.testing.assert_allclose(schemes.proportional(omega, 2.0, 0.0), schemes.uniform(4, 2.0), rtol=1e-14)
+    np.testing.assert_allclose(K2[0, 3] / K2[1, 2], (3.0 / 0.5) ** 2, rtol=1e-5)
+    np.testing.assert_allclose(schemes.proportional(omega, 2.0, 0.0), schemes.uniform(4, 2.0), rtol=1e-5)
 
 
 def test_proportional_p0_dynamics_equal_mean_field():
@@ -55,16 +55,16 @@ def test_proportional_p0_dynamics_equal_mean_field():
     b = kj.Kuramoto(omega, kj.MeanField(1.3))
     for seed in range(3):
         theta = np.random.default_rng(seed).uniform(0, 2 * np.pi, 16)
-        np.testing.assert_allclose(a.drift(0.0, theta), b.drift(0.0, theta), atol=1e-12)
+        np.testing.assert_allclose(a.drift(0.0, theta), b.drift(0.0, theta), atol=1e-5)
 
 
 def test_partially_correlated_limits():
     omega, other = _omega(10, 3), _omega(10, 4)
     np.testing.assert_allclose(
-        schemes.partially_correlated(omega, other, 1.2, 1.0, 1.0), schemes.proportional(omega, 1.2, 1.0), rtol=1e-13
+        schemes.partially_correlated(omega, other, 1.2, 1.0, 1.0), schemes.proportional(omega, 1.2, 1.0), rtol=1e-5
     )
     np.testing.assert_allclose(
-        schemes.partially_correlated(omega, other, 1.2, 1.0, 0.0), schemes.proportional(other, 1.2, 1.0), rtol=1e-13
+        schemes.partially_correlated(omega, other, 1.2, 1.0, 0.0), schemes.proportional(other, 1.2, 1.0), rtol=1e-5
     )
     K = schemes.partially_correlated(omega, other, 1.2, 2.0, 0.4)
     _check_structure(K, 10, 1.2 * 9)
@@ -94,8 +94,8 @@ def test_prune_keeps_strongest_and_budget():
     _check_structure(P, 20, 1.5 * 19)
     # Kept entries are rescaled by one common factor.
     ratio = P[iu][kept] / K[iu][kept]
-    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-12)
-    np.testing.assert_allclose(schemes.prune(K, 1.0), K, rtol=1e-13)
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-5)
+    np.testing.assert_allclose(schemes.prune(K, 1.0), K, rtol=1e-5)
 
 
 def test_prune_under_vmap_and_sparse():
@@ -104,14 +104,14 @@ def test_prune_under_vmap_and_sparse():
     fr = jnp.array([0.1, 0.5, 1.0])
     batch = jax.vmap(lambda f: schemes.prune(K, f))(fr)
     for f, P in zip(fr, batch):
-        np.testing.assert_allclose(P, schemes.prune(K, float(f)), rtol=1e-13)
+        np.testing.assert_allclose(P, schemes.prune(K, float(f)), rtol=1e-5)
     # The pruned matrix gives the same vector field as a dense or a sparse coupling.
     P = schemes.prune(K, 0.3)
     theta = np.linspace(0, 6, 15)
     a = kj.Kuramoto(omega, kj.Dense(P)).drift(0.0, theta)
     sparse = kj.Sparse.from_dense(P)
     b = kj.Kuramoto(omega, sparse).drift(0.0, theta)
-    np.testing.assert_allclose(a, b, atol=1e-12)
+    np.testing.assert_allclose(a, b, atol=1e-5)
     assert sparse.num_edges == 2 * round(0.3 * 15 * 14 / 2)
 
 
@@ -120,10 +120,10 @@ def test_schemes_under_jit_vmap_and_grad():
     ps = jnp.array([0.0, 1.0, 2.0])
     batch = jax.jit(jax.vmap(lambda p: schemes.proportional(omega, 2.0, p)))(ps)
     for p, K in zip(ps, batch):
-        np.testing.assert_allclose(K, schemes.proportional(omega, 2.0, float(p)), rtol=1e-12)
+        np.testing.assert_allclose(K, schemes.proportional(omega, 2.0, float(p)), rtol=1e-5)
     # The budget is linear in K.
     g = jax.grad(lambda k: jnp.sum(schemes.proportional(omega, k, 2.0)))(1.0)
-    np.testing.assert_allclose(g, 7.0, rtol=1e-12)
+    np.testing.assert_allclose(g, 7.0, rtol=1e-5)
 
 
 def test_bad_input_messages():

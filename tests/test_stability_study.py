@@ -25,11 +25,11 @@ def test_budget_smoke(tmp_path):
 def test_budget_allocation_keeps_the_budget():
     import jax.numpy as jnp
     import numpy as np
-
     from kuramoto_jax.experiments.stability import budget
+
     from kuramoto_jax import schemes
 
     M = budget.allocation(jnp.linspace(-1, 1, 15), 6)
-    np.testing.assert_allclose(M, M.T)
-    assert float(schemes.budget(M)) == pytest.approx(5.0, rel=1e-12)
-    np.testing.assert_allclose(budget.allocation(jnp.zeros(15), 6), schemes.uniform(6, 1.0), atol=1e-15)
+    np.testing.assert_allclose(M, M.T, rtol=1e-6)
+    assert float(schemes.budget(M)) == pytest.approx(5.0, rel=1e-6)
+    np.testing.assert_allclose(budget.allocation(jnp.zeros(15), 6), schemes.uniform(6, 1.0), atol=1e-6)

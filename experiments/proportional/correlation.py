@@ -15,21 +15,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import common as c
+from kuramoto_jax import proportional as pc
+from kuramoto_jax.theory import LAWS
+
+from . import fmt, tag
 
 
 @dataclass
 class Config:
     seed: int = field(default=0, metadata={"help": "PRNG seed of frequencies and initial phases"})
     n: int = field(default=100, metadata={"ge": 2, "help": "number of oscillators N"})
-    law: str = field(default="gaussian", metadata={"choices": list(c.LAWS), "help": "frequency law"})
+    law: str = field(default="gaussian", metadata={"choices": list(LAWS), "help": "frequency law"})
     p: float = field(default=1.0, metadata={"ge": 0, "help": "exponent of the scheme"})
     rhos: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 0.9, 1.0],
                               metadata={"ge": 0, "le": 1, "help": "mixing parameters ρ"})
     realisations: int = field(default=50, metadata={"ge": 1, "help": "realisations per point"})
-    k_grid: c.KGrid = field(default_factory=lambda: c.KGrid(start=0.2, stop=3.0, num=15))
+    k_grid: pc.KGrid = field(default_factory=lambda: pc.KGrid(start=0.2, stop=3.0, num=15))
     k_probe: float = field(default=1.4, metadata={"gt": 0, "help": "K/K_c at which R̄(ρ) is reported"})
-    integration: c.Integration = field(default_factory=lambda: c.Integration(t1=40.0, dt=0.1, save_every=0.5))
+    integration: pc.Integration = field(default_factory=lambda: pc.Integration(t1=40.0, dt=0.1, save_every=0.5))
 
     def __post_init__(self):
         if not self.rhos:
@@ -43,23 +46,24 @@ def run(config: Config, ctx) -> dict[str, float]:
     rhos = np.asarray(config.rhos, float)
     ps = np.concatenate([[0.0], np.full(len(rhos), config.p)])
     mix = np.concatenate([[1.0], rhos])
-    omega, theta0, other = c.realisations(config.seed, config.realisations, config.n, config.law)
+    key = ctx.key("realisations", config.law)
+    omega, theta0, other = pc.realisations(key, config.realisations, config.n, config.law)
     t0 = time.perf_counter()
-    R = c.sweep(config.integration, ps, mix, omega, theta0, other, k)  # (1 + len(rhos), M, G)
+    R = pc.order_parameter_sweep(ps, mix, omega, theta0, other, k, config.integration)  # (1 + len(rhos), M, G)
     ctx.log(f"{R.size} systems (N = {config.n}) in {time.perf_counter() - t0:.1f} s")
     Rm = R.mean(1)
     probe = int(np.argmin(np.abs(k - config.k_probe)))
-    metrics = {"k_sync_uniform": c.k_sync(k, Rm[0]), "k_probe": float(k[probe]), "R_uniform": float(Rm[0, probe])}
+    metrics = {"k_sync_uniform": pc.k_sync(k, Rm[0]), "k_probe": float(k[probe]), "R_uniform": float(Rm[0, probe])}
     for rho, row in zip(rhos, Rm[1:]):
-        metrics[f"k_sync_rho{c.tag(rho)}"] = c.k_sync(k, row)
-        metrics[f"R_rho{c.tag(rho)}"] = float(row[probe])
+        metrics[f"k_sync_rho{tag(rho)}"] = pc.k_sync(k, row)
+        metrics[f"R_rho{tag(rho)}"] = float(row[probe])
     ctx.save_arrays(k_ratio=k, rhos=rhos, R_uniform=Rm[0], R_rho=Rm[1:])
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     axes[0].plot(k, Rm[0], "k--", label="uniform (p = 0)")
     for rho, row in zip(rhos, Rm[1:]):
         axes[0].plot(k, row, "o-", ms=3, label=f"ρ = {rho:g}")
-    axes[0].axhline(c.SYNC_LEVEL, color="gray", lw=0.6, ls=":")
+    axes[0].axhline(pc.SYNC_LEVEL, color="gray", lw=0.6, ls=":")
     axes[0].set_xlabel("K / K_c")
     axes[0].set_ylabel("R̄")
     axes[0].set_title(f"p = {config.p:g}, N = {config.n}, {config.realisations} realisations")
@@ -74,7 +78,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.summary(
         f"Partially correlated p = {config.p:g} coupling, R̄ at K/K_c = {k[probe]:.2f}: uniform {Rm[0, probe]:.3f}; "
         + ", ".join(f"ρ = {r:g}: {x:.3f}" for r, x in zip(rhos, Rm[1:, probe]))
-        + ". Smallest K/K_c with R̄ ≥ 0.9: uniform " + c.fmt(metrics["k_sync_uniform"]) + ", "
-        + ", ".join(f"ρ = {r:g}: {c.fmt(metrics[f'k_sync_rho{c.tag(r)}'])}" for r in rhos) + "."
+        + ". Smallest K/K_c with R̄ ≥ 0.9: uniform " + fmt(metrics["k_sync_uniform"]) + ", "
+        + ", ".join(f"ρ = {r:g}: {fmt(metrics[f'k_sync_rho{tag(r)}'])}" for r in rhos) + "."
     )
     return metrics

@@ -10,7 +10,7 @@ over the second half of the stage. The loop area is
 
 per realisation, then averaged. The ramp, the split into up and down branches and
 the area are the library's (`kj.stability.adiabatic_sweep`, `split_ramp`, `loop_area`);
-all (p, realisation) pairs run in one jitted solve, a vmap of the ramp's `lax.scan`.
+all (p, realisation) pairs run in one batched solve (`kuramoto_jax.proportional.ramp_sweep`).
 
 Metrics: hysteresis_area_p0, hysteresis_area_p1 (and one per p in `ps`),
 p_max_area (the p with the largest mean area).
@@ -18,48 +18,32 @@ p_max_area (the p with the largest mean area).
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 import kuramoto_jax as kj
+from kuramoto_jax import proportional as pc
+from kuramoto_jax.theory import LAWS
 
-from . import common as c
+from . import tag
 
 
 @dataclass
 class Config:
     seed: int = field(default=0, metadata={"help": "PRNG seed of frequencies and initial phases"})
     n: int = field(default=100, metadata={"ge": 2, "help": "number of oscillators N"})
-    law: str = field(default="gaussian", metadata={"choices": list(c.LAWS), "help": "frequency law"})
+    law: str = field(default="gaussian", metadata={"choices": list(LAWS), "help": "frequency law"})
     ps: list[float] = field(default_factory=lambda: [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0],
                             metadata={"ge": 0, "help": "exponents p of the proportional scheme"})
     realisations: int = field(default=10, metadata={"ge": 1, "help": "realisations of disorder per p"})
-    k_grid: c.KGrid = field(default_factory=lambda: c.KGrid(start=0.1, stop=3.0, num=30))
-    integration: c.Integration = field(default_factory=lambda: c.Integration(t1=40.0, dt=0.1, save_every=0.5))
+    k_grid: pc.KGrid = field(default_factory=lambda: pc.KGrid(start=0.1, stop=3.0, num=30))
+    integration: pc.Integration = field(default_factory=lambda: pc.Integration(t1=40.0, dt=0.1, save_every=0.5))
 
     def __post_init__(self):
         if not self.ps:
             raise ValueError("`ps` must list at least one exponent p")
-
-
-@functools.lru_cache(maxsize=None)
-def make_ramp(t1: float, dt: float, save_every: float):
-    """Jitted (p (P,), ω, θ0, ω' (M, N), stage K/K_c (S,)) ↦ R̄ per stage, shape (P, M, S)."""
-
-    def per_real(p, omega, theta0, other, stages):
-        model = kj.Kuramoto(omega, kj.Dense(c.scheme_matrix(omega, other, p)))
-        return kj.stability.adiabatic_sweep(model, stages * c.K_C, theta0, t1=t1, dt=dt, save_every=save_every)[0]
-
-    over_real = jax.vmap(per_real, in_axes=(None, 0, 0, 0, None))
-    return jax.jit(jax.vmap(over_real, in_axes=(0, None, None, None, None)))
-
-
-loop_area = kj.stability.loop_area
 
 
 def run(config: Config, ctx) -> dict[str, float]:
@@ -67,23 +51,23 @@ def run(config: Config, ctx) -> dict[str, float]:
 
     k = config.k_grid.values()
     stages = kj.stability.ramp_stages(k)  # up, then down (the top is not repeated)
-    omega, theta0, other = c.realisations(config.seed, config.realisations, config.n, config.law)
+    key = ctx.key("realisations", config.law)
+    omega, theta0, other = pc.realisations(key, config.realisations, config.n, config.law)
     integ = config.integration
-    f = make_ramp(float(integ.t1), float(integ.dt), float(integ.save_every))
     ps = np.asarray(config.ps, float)
     t0 = time.perf_counter()
-    R = np.asarray(f(jnp.asarray(ps, omega.dtype), omega, theta0, other, jnp.asarray(stages, omega.dtype)))
+    R = pc.ramp_sweep(ps, omega, theta0, other, stages, integ)  # (P, M, S)
     ctx.log(f"{len(ps)} p x {config.realisations} realisations x {len(stages)} stages "
             f"(N = {config.n}) in {time.perf_counter() - t0:.1f} s")
     G = len(k)
     R_up, R_down = kj.stability.split_ramp(R, G)  # on the same k grid
-    area = loop_area(k, R_up, R_down)  # (P, M)
+    area = kj.stability.loop_area(k, R_up, R_down)  # (P, M)
     area_mean, area_sem = area.mean(1), area.std(1) / np.sqrt(max(1, area.shape[1] - 1))
     ctx.save_arrays(k_ratio=k, ps=ps, R_up=R_up, R_down=R_down, area=area)
 
-    metrics = {f"hysteresis_area_p{c.tag(p)}": float(a) for p, a in zip(ps, area_mean)}
+    metrics = {f"hysteresis_area_p{tag(p)}": float(a) for p, a in zip(ps, area_mean)}
     for p in (0.0, 1.0):
-        metrics.setdefault(f"hysteresis_area_p{c.tag(p)}", float("nan"))
+        metrics.setdefault(f"hysteresis_area_p{tag(p)}", float("nan"))
     metrics["p_max_area"] = float(ps[int(np.argmax(area_mean))])
 
     show = [i for i, p in enumerate(ps) if p in (0.0, 1.0, 2.0, 3.0)] or list(range(min(4, len(ps))))

@@ -1,7 +1,7 @@
 r"""The (p, K) map of R̄ for generalised proportional coupling K_ij ∝ |ω_i − ω_j|^p.
 
 Every (p, realisation, K) system of the map runs in ONE jitted, vmapped solve
-(`common.sweep`): for N = 100, 21 p × 30 K × 100 realisations = 63,000 systems.
+(`kuramoto_jax.proportional.order_parameter_sweep`): for N = 100, 21 p × 30 K × 100 realisations = 63,000 systems.
 From the realisation-averaged map R̄(p, K):
 
 * best p at each K: argmax_p R̄(p, K) (Fig. 5a of the seed paper), and R̄ there;
@@ -22,38 +22,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import common as c
+from kuramoto_jax import proportional as pc
+from kuramoto_jax.theory import LAWS
+
+from . import fmt, tag
 
 
 @dataclass
 class Config:
     seed: int = field(default=0, metadata={"help": "PRNG seed of frequencies and initial phases"})
     n: int = field(default=100, metadata={"ge": 2, "help": "number of oscillators N"})
-    law: str = field(default="gaussian", metadata={"choices": list(c.LAWS), "help": "frequency law"})
+    law: str = field(default="gaussian", metadata={"choices": list(LAWS), "help": "frequency law"})
     p_start: float = field(default=0.0, metadata={"ge": 0, "help": "smallest p"})
     p_stop: float = field(default=3.0, metadata={"ge": 0, "help": "largest p"})
     num_p: int = field(default=21, metadata={"ge": 2, "help": "number of p values"})
     realisations: int = field(default=100, metadata={"ge": 1, "help": "realisations per (p, K)"})
-    k_grid: c.KGrid = field(default_factory=c.KGrid)
+    k_grid: pc.KGrid = field(default_factory=pc.KGrid)
     strong_k_ratio: float = field(default=1.5, metadata={"gt": 0, "help": "K/K_c from which best_p_strong is taken"})
-    integration: c.Integration = field(default_factory=c.Integration)
+    integration: pc.Integration = field(default_factory=pc.Integration)
 
     def __post_init__(self):
         if not self.p_stop > self.p_start:
             raise ValueError(f"`p_stop` must be > p_start = {self.p_start}, got {self.p_stop}")
-
-
-def best_p(ps, k, R_map):
-    """Per K: the p maximising R̄ and that R̄; per p: k_sync; and p* (with its tie range)."""
-    ps, R_map = np.asarray(ps), np.asarray(R_map)
-    arg = np.argmax(R_map, axis=0)
-    ks = np.array([c.k_sync(k, row) for row in R_map])
-    finite = np.isfinite(ks)
-    if not finite.any():
-        return ps[arg], R_map[arg, np.arange(len(k))], ks, float("nan"), float("nan"), float("nan")
-    low = np.nanmin(ks)
-    tied = ps[finite & (ks == low)]
-    return ps[arg], R_map[arg, np.arange(len(k))], ks, float(tied.mean()), float(tied.min()), float(tied.max())
 
 
 def run(config: Config, ctx) -> dict[str, float]:
@@ -61,17 +51,18 @@ def run(config: Config, ctx) -> dict[str, float]:
 
     k = config.k_grid.values()
     ps = np.linspace(config.p_start, config.p_stop, config.num_p)
-    omega, theta0, other = c.realisations(config.seed, config.realisations, config.n, config.law)
+    key = ctx.key("realisations", config.law)
+    omega, theta0, other = pc.realisations(key, config.realisations, config.n, config.law)
     systems = len(ps) * config.realisations * len(k)
     steps = int(round(config.integration.t1 / config.integration.dt))
     ctx.log(f"map: {len(ps)} p x {len(k)} K x {config.realisations} realisations = {systems} systems "
             f"of N = {config.n}, {steps} RK4 steps each, one batched solve")
     t0 = time.perf_counter()
-    R = c.sweep(config.integration, ps, 1.0, omega, theta0, other, k)  # (P, M, G)
+    R = pc.order_parameter_sweep(ps, 1.0, omega, theta0, other, k, config.integration)  # (P, M, G)
     seconds = time.perf_counter() - t0
     ctx.log(f"map done in {seconds:.1f} s (including compilation): {systems / seconds:.1f} systems/s")
     R_map = R.mean(1)
-    p_best, R_best, ks, p_star, p_lo, p_hi = best_p(ps, k, R_map)
+    p_best, R_best, ks, p_star, p_lo, p_hi = pc.best_exponent(ps, k, R_map)
     ctx.save_arrays(ps=ps, k_ratio=k, R_map=R_map, R_std=R.std(1), p_best=p_best, R_best=R_best, k_sync=ks)
     ctx.save_json("timing.json", {"systems": systems, "steps": steps, "n": config.n, "seconds": seconds})
 
@@ -80,13 +71,13 @@ def run(config: Config, ctx) -> dict[str, float]:
                "k_sync_uniform": float(ks[0]) if ps[0] == 0 else float("nan")}
     strong = k >= config.strong_k_ratio - 1e-9
     metrics["best_p_strong"] = float(np.median(p_best[strong])) if strong.any() else float("nan")
-    metrics.update({f"k_sync_p{c.tag(round(p, 4))}": float(x) for p, x in zip(ps, ks)})
+    metrics.update({f"k_sync_p{tag(round(p, 4))}": float(x) for p, x in zip(ps, ks)})
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     dp, dk = ps[1] - ps[0], k[1] - k[0]
     im = axes[0].imshow(R_map, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
                         extent=[k[0] - dk / 2, k[-1] + dk / 2, ps[0] - dp / 2, ps[-1] + dp / 2])
-    axes[0].contour(k, ps, R_map, levels=[0.5, c.SYNC_LEVEL], colors=["w", "r"], linewidths=0.8)
+    axes[0].contour(k, ps, R_map, levels=[0.5, pc.SYNC_LEVEL], colors=["w", "r"], linewidths=0.8)
     fig.colorbar(im, ax=axes[0], label="R̄")
     axes[0].set_xlabel("K / K_c")
     axes[0].set_ylabel("p")
@@ -106,7 +97,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.summary(
         f"(p, K) map, {systems} systems (N = {config.n}, {steps} RK4 steps each) in one batched solve, "
         f"{seconds:.0f} s on this machine. Smallest synchronising K/K_c (R̄ ≥ 0.9): "
-        f"{c.fmt(metrics['k_sync_uniform'])} for p = 0, {c.fmt(metrics['k_sync_best'])} at best; "
+        f"{fmt(metrics['k_sync_uniform'])} for p = 0, {fmt(metrics['k_sync_best'])} at best; "
         f"p* = {p_star:.2f} (range of tied p: {p_lo:.2f}–{p_hi:.2f}); median best p for "
         f"K/K_c ≥ {config.strong_k_ratio:g}: {metrics['best_p_strong']:.2f}."
     )

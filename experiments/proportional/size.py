@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import common as c
+from kuramoto_jax import proportional as pc
+from kuramoto_jax.theory import LAWS
+
+from . import fmt
 
 
 @dataclass
@@ -26,26 +29,16 @@ class Config:
     seed: int = field(default=0, metadata={"help": "PRNG seed of frequencies and initial phases"})
     sizes: list[int] = field(default_factory=lambda: [10, 30, 100, 300, 1000],
                              metadata={"ge": 2, "help": "network sizes N"})
-    law: str = field(default="gaussian", metadata={"choices": list(c.LAWS), "help": "frequency law"})
+    law: str = field(default="gaussian", metadata={"choices": list(LAWS), "help": "frequency law"})
     p: float = field(default=1.0, metadata={"ge": 0, "help": "exponent of the proportional scheme"})
     realisations: int = field(default=50, metadata={"ge": 1, "help": "realisations at N = 100 (scaled as 1/N)"})
     min_realisations: int = field(default=4, metadata={"ge": 1, "help": "fewest realisations at any N"})
-    k_grid: c.KGrid = field(default_factory=lambda: c.KGrid(start=0.5, stop=2.0, num=16))
-    integration: c.Integration = field(default_factory=lambda: c.Integration(t1=40.0, dt=0.1, save_every=0.5))
+    k_grid: pc.KGrid = field(default_factory=lambda: pc.KGrid(start=0.5, stop=2.0, num=16))
+    integration: pc.Integration = field(default_factory=lambda: pc.Integration(t1=40.0, dt=0.1, save_every=0.5))
 
     def __post_init__(self):
         if not self.sizes:
             raise ValueError("`sizes` must list at least one N")
-
-
-def slope_at(k, R, level: float = 0.5) -> float:
-    """dR̄/d(K/K_c) on the grid interval where R̄ first reaches `level` (NaN if never)."""
-    k, R = np.asarray(k), np.asarray(R)
-    above = np.nonzero(R >= level)[0]
-    if not above.size or above[0] == 0:
-        return float("nan")
-    i = above[0]
-    return float((R[i] - R[i - 1]) / (k[i] - k[i - 1]))
 
 
 def run(config: Config, ctx) -> dict[str, float]:
@@ -54,15 +47,15 @@ def run(config: Config, ctx) -> dict[str, float]:
     k = config.k_grid.values()
     sizes = sorted(set(int(n) for n in config.sizes))
     metrics, curves = {}, {}
-    for i, n in enumerate(ctx.progress(sizes, total=len(sizes), desc="sizes")):
+    for n in ctx.progress(sizes, total=len(sizes), desc="sizes"):
         m = max(config.min_realisations, int(round(config.realisations * 100 / n)))
-        omega, theta0, other = c.realisations(config.seed, m, n, config.law, stream=i)
+        omega, theta0, other = pc.realisations(ctx.key("realisations", config.law, n), m, n, config.law)
         t0 = time.perf_counter()
-        R = c.sweep(config.integration, [config.p], 1.0, omega, theta0, other, k)[0]  # (M, G)
+        R = pc.order_parameter_sweep([config.p], 1.0, omega, theta0, other, k, config.integration)[0]  # (M, G)
         ctx.log(f"N = {n}: {m} realisations x {len(k)} K in {time.perf_counter() - t0:.1f} s")
         curves[n] = R.mean(0)
-        metrics[f"k_half_n{n}"] = c.crossing(k, curves[n])
-        metrics[f"slope_n{n}"] = slope_at(k, curves[n])
+        metrics[f"k_half_n{n}"] = pc.crossing(k, curves[n])
+        metrics[f"slope_n{n}"] = pc.slope_at(k, curves[n])
     kh = np.array([metrics[f"k_half_n{n}"] for n in sizes])
     ok = np.isfinite(kh) & (kh > 0)
     if ok.sum() >= 2:
@@ -89,7 +82,7 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.save_figure(fig, "size")
     ctx.summary(
         f"Transition point (R̄ = 0.5) of p = {config.p:g} coupling against N: "
-        + ", ".join(f"N = {n}: {c.fmt(x)}" for n, x in zip(sizes, kh))
+        + ", ".join(f"N = {n}: {fmt(x)}" for n, x in zip(sizes, kh))
         + f"; log-log slope {metrics['size_exponent']:.3f}."
     )
     return metrics

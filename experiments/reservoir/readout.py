@@ -13,25 +13,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import jax
 import jax.numpy as jnp
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 import kuramoto_jax as kj
-from kuramoto_jax.reservoir import (
-    INPUT_TERMS,
-    drive_reservoir,
-    fit_readout,
-    mse,
-    order_parameter_features,
-    oscillator_features,
-    sample_reservoir,
-    tasks,
-)
+from kuramoto_jax.reservoir import (INPUT_TERMS, drive_batch, order_parameter_features, oscillator_features,
+                                   readout_errors, sample_reservoirs, tasks)
 
 TASKS = ["prediction", "transformation"]
 
@@ -40,7 +27,7 @@ TASKS = ["prediction", "transformation"]
 class Config:
     seed: int = field(default=0, metadata={"help": "base seed"})
     n: int = field(default=500, metadata={"ge": 2, "help": "number of oscillators N"})
-    law: str = field(default="gaussian", metadata={"choices": ["gaussian", "uniform"]})
+    law: str = field(default="gaussian", metadata={"choices": [law for law in kj.theory.LAWS if law != "lorentzian"]})
     omega_spread: float = field(default=0.4, metadata={"gt": 0, "help": "std (Gaussian) or half-width (uniform)"})
     omega_mean: float = field(default=0.5, metadata={"help": "mean natural frequency"})
     eps: float = field(default=0.01, metadata={"ge": 0, "help": "input gain (the control uses 0)"})
@@ -67,6 +54,8 @@ class Config:
 
 
 def run(config: Config, ctx) -> dict[str, float]:
+    import matplotlib.pyplot as plt
+
     dt, Mx, P = config.dt, config.max_harmonics, config.max_oscillators
     n_wash = int(round(config.washout / dt))
     n_train, n_test = int(round(config.train / dt)), int(round(config.test / dt))
@@ -78,46 +67,25 @@ def run(config: Config, ctx) -> dict[str, float]:
     zf, of = order_parameter_features(Mx), oscillator_features(np.arange(P))
     feats = lambda th: jnp.concatenate([zf(th), of(th)])
     S, nK = config.seeds, len(config.k_over_kc)
-    om, th, Ks, es = [], [], [], []
-    for s in range(S):
-        o, t0 = sample_reservoir(jax.random.fold_in(jax.random.key(config.seed), s), config.n, config.law,
-                                 config.omega_spread, config.omega_mean)
-        for k in config.k_over_kc:
-            for e in (config.eps, 0.0):
-                om.append(o), th.append(t0), Ks.append(k * kc), es.append(e)
-    fn = jax.jit(jax.vmap(lambda o, t, K, e: drive_reservoir(
-        o, t, K, e, jnp.asarray(u), dt, features=feats, skip=n_wash, input_term=config.input_term)[0]))
-    ctx.log(f"{len(Ks)} reservoirs of N = {config.n} ({config.law}), features: Z_1..Z_{Mx} and {P} oscillators")
+    omega, theta0 = sample_reservoirs(ctx.key("draws", config.law), S, config.n, config.law, config.omega_spread,
+                                      config.omega_mean)  # (S, N): every K and both ε of a draw share them
+    shape = (S, nK, 2)
+    grid = lambda x: jnp.broadcast_to(x[:, None, None, :], shape + x.shape[-1:]).reshape(-1, x.shape[-1])
+    K = np.broadcast_to(kc * np.asarray(config.k_over_kc)[None, :, None], shape).ravel()
+    eps = np.broadcast_to(np.array([config.eps, 0.0]), shape).ravel()
+    ctx.log(f"{len(K)} reservoirs of N = {config.n} ({config.law}), features: Z_1..Z_{Mx} and {P} oscillators")
     tic = time.perf_counter()
-    X = np.asarray(jax.block_until_ready(fn(jnp.stack(om), jnp.stack(th), jnp.asarray(Ks), jnp.asarray(es))),
-                   dtype=np.float64).reshape(S, nK, 2, n_train + n_test, -1)
-    wall = time.perf_counter() - tic
-    ctx.log(f"sweep took {wall:.1f} s")
+    X = drive_batch(grid(omega), grid(theta0), K, eps, u, dt, features=feats, skip=n_wash,
+                    input_term=config.input_term).reshape(shape + (n_train + n_test, -1))
+    ctx.log(f"sweep took {time.perf_counter() - tic:.1f} s")
 
-    def cols_z(M):
-        return np.r_[np.arange(M), Mx + np.arange(M)]
-
-    def cols_o(m):
-        return 2 * Mx + np.r_[np.arange(m), P + np.arange(m)]
-
-    def test_mse(F, y):
-        readout = fit_readout(F[:n_train], y[:n_train], config.ridge)
-        return mse(readout(F[n_train:]), y[n_train:])
-
-    Ms = np.arange(1, Mx + 1)
-    ms = np.asarray(config.oscillator_counts)
-    err_z = np.zeros((len(TASKS), nK, 2, S, len(Ms)))
-    err_o = np.zeros((len(TASKS), nK, 2, S, len(ms)))
-    for ti, task in enumerate(TASKS):
-        y = targets[task]
-        for s in range(S):
-            for ki in range(nK):
-                for ei in range(2):
-                    F = X[s, ki, ei]
-                    for i, M in enumerate(Ms):
-                        err_z[ti, ki, ei, s, i] = test_mse(F[:, cols_z(M)], y)
-                    for i, m in enumerate(ms):
-                        err_o[ti, ki, ei, s, i] = test_mse(F[:, cols_o(m)], y)
+    Ms, ms = np.arange(1, Mx + 1), np.asarray(config.oscillator_counts)
+    cols_z = lambda M: np.r_[np.arange(M), Mx + np.arange(M)]
+    cols_o = lambda m: 2 * Mx + np.r_[np.arange(m), P + np.arange(m)]
+    errors = lambda cols, y: readout_errors(X[..., cols], y, n_train, config.ridge)[0].transpose(1, 2, 0)
+    # (task, K, eps, draw, M or m)
+    err_z = np.stack([np.stack([errors(cols_z(M), targets[t]) for M in Ms], -1) for t in TASKS])
+    err_o = np.stack([np.stack([errors(cols_o(m), targets[t]) for m in ms], -1) for t in TASKS])
     ez, eo = err_z.mean(3), err_o.mean(3)
     ctx.save_arrays(M=Ms, oscillator_counts=ms, k_over_kc=np.asarray(config.k_over_kc), mse_order=err_z,
                     mse_oscillators=err_o)
@@ -140,7 +108,7 @@ def run(config: Config, ctx) -> dict[str, float]:
         ax = axes[ti]
         for ki, k in enumerate(config.k_over_kc):
             ax.semilogy(2 * Ms, ez[ti, ki, 0], "-o", color=f"C{ki}", label=f"Z_1..Z_M, K = {k:g} K_c")
-            ax.semilogy(2 * Ms, ez[ti, ki, 1], ":", color=f"C{ki}", label=f"Z_1..Z_M, eps = 0")
+            ax.semilogy(2 * Ms, ez[ti, ki, 1], ":", color=f"C{ki}", label="Z_1..Z_M, eps = 0")
             ax.semilogy(2 * ms, eo[ti, ki, 0], "--s", color=f"C{ki}", label=f"cos/sin of m oscillators, K = {k:g} K_c")
         ax.set(xlabel="number of features (2M or 2m)", ylabel="test MSE", title=task)
         ax.legend(fontsize=6)

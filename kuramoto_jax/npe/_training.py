@@ -86,6 +86,6 @@ def fit_estimator(key, theta, x, low, high, flow_config: FlowConfig = FlowConfig
     result = train(
         loss_fn, params=trainable, optimizer=optimizer, num_steps=train_config.num_steps, key=stream_key(key, "steps"),
         batch_fn=batch_fn, ctx=ctx, checkpoint_every=train_config.checkpoint_every,
-        eval_fn=lambda t: {"loss": val_loss(t)}, eval_every=train_config.eval_every, name=name,
+        eval_fn=lambda t, _key: {"loss": val_loss(t)}, eval_every=train_config.eval_every, name=name,
     )
     return assemble(result.best_params), result

@@ -1,11 +1,12 @@
 r"""Reservoir computing with driven Kuramoto networks.
 
     from kuramoto_jax.reservoir import KuramotoReservoir
-    res = KuramotoReservoir(n=500, K=1.0, omega_law="gaussian", omega_spread=0.4, eps=0.01)
+    res = KuramotoReservoir(n=500, K=1.0, omega_law="gaussian", omega_spread=0.4, eps=0.01, key=jax.random.key(0))
     res.fit(u, y); y_hat = res.predict(u2)
 
 Modules: `_features` (driving and order-parameter / oscillator features),
-`_readout` (least squares / ridge), `tasks`, `metrics`, `esn` (echo-state baseline).
+`_readout` (least squares / ridge), `_sweeps` (batched drives and read-out errors of many
+reservoirs), `tasks`, `metrics`, `esn` (echo-state baseline).
 """
 
 from . import esn, metrics, tasks
@@ -18,24 +19,42 @@ from ._features import (
 )
 from ._readout import Readout, fit_readout
 from ._reservoir import KuramotoReservoir, sample_reservoir
-from .esn import EchoStateNetwork
-from .metrics import memory_capacity, mse, nrmse
+from ._sweeps import drive_batch, readout_errors, sample_reservoirs, sweep_summary
+from .esn import (
+    ESN_BACKENDS,
+    EchoStateNetwork,
+    esn_states,
+    reservoirpy_readout,
+    reservoirpy_version,
+    tune_esn,
+)
+from .metrics import benchmark_scores, memory_capacity, mse, nrmse_std
 
 __all__ = [
+    "ESN_BACKENDS",
     "INPUT_TERMS",
     "EchoStateNetwork",
     "KuramotoReservoir",
     "Readout",
+    "benchmark_scores",
+    "drive_batch",
     "drive_reservoir",
     "drive_reservoir_jit",
     "esn",
+    "esn_states",
     "fit_readout",
     "memory_capacity",
     "metrics",
     "mse",
-    "nrmse",
+    "nrmse_std",
     "order_parameter_features",
     "oscillator_features",
+    "readout_errors",
+    "reservoirpy_readout",
+    "reservoirpy_version",
     "sample_reservoir",
+    "sample_reservoirs",
+    "sweep_summary",
     "tasks",
+    "tune_esn",
 ]

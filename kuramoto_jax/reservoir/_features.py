@@ -16,7 +16,7 @@ integration runs as an outer `lax.scan` over save points, each one a call of
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

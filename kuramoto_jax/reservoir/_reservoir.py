@@ -11,16 +11,23 @@ the defaults (ω̄ = 0.5, M = 5, Moore–Penrose read-out) were chosen.
 from __future__ import annotations
 
 import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import kuramoto_jax as kj
 
-from ._features import INPUT_TERMS, drive_reservoir_jit, order_parameter_features, oscillator_features
+from .. import _validate
+from .._streams import stream_key
+from ._features import (
+    INPUT_TERMS,
+    drive_reservoir_jit,
+    order_parameter_features,
+    oscillator_features,
+)
 from ._readout import Readout, fit_readout
 
-LAWS = ("gaussian", "uniform", "lorentzian")
 FEATURES = ("order_parameters", "oscillators")
 FREQUENCIES = ("random", "quantile")
 
@@ -32,10 +39,11 @@ def sample_reservoir(key, n: int, law: str, spread: float, mean: float, frequenc
     Ω_N = (1/N) Σ_j ω_j misses ω̄ by ~ spread/√N. "quantile": the deterministic
     quantiles ω_j = G⁻¹((j − ½)/N) (`kj.theory.deterministic_frequencies`), whose
     mean is ω̄ for the symmetric laws; only θ0 then depends on `key`.
+    `key` may be typed (`jax.random.key`) or legacy (`jax.random.PRNGKey`).
     """
     if frequencies not in FREQUENCIES:
         raise ValueError(f"`frequencies` must be one of {FREQUENCIES}, got {frequencies!r}")
-    k_omega, k_theta = jax.random.split(key)
+    k_omega, k_theta = jax.random.split(_validate.prng_key("key", key))
     if frequencies == "quantile":
         omega = jnp.asarray(kj.theory.deterministic_frequencies(n, law, spread, mean), dtype=jnp.result_type(float))
     else:
@@ -55,7 +63,8 @@ class KuramotoReservoir:
         washout: seconds of the fit input left out of the read-out fit.
         M: number of order-parameter harmonics (features Re, Im Z_m, m = −M..M).
         ridge: 0 = least squares (Moore–Penrose), > 0 = ridge penalty.
-        seed: draws ω and θ(0).
+        key: PRNG key (typed `jax.random.key` or legacy `jax.random.PRNGKey`) of ω and θ(0)
+            (stream "reservoir") and of random input weights (stream "input_weights").
         input_term: r(θ) of the input term ε w u(t) r(θ); "additive" (r = 1) by default.
         input_weights: None (w = 1), "random" (w ~ N(0, 1), seeded) or an (n,) array.
         features: "order_parameters" or "oscillators" (cos θ_j, sin θ_j of `n_oscillator_features`
@@ -66,14 +75,14 @@ class KuramotoReservoir:
     """
 
     def __init__(self, n: int = 500, K: float = 1.0, omega_law: str = "gaussian", omega_spread: float = 0.4,
-                 eps: float = 0.01, dt: float = 0.01, washout: float = 240.0, seed: int = 0, *,
+                 eps: float = 0.01, dt: float = 0.01, washout: float = 240.0, key=None, *,
                  omega_mean: float = 0.5, M: int = 5, ridge: float = 0.0, input_term: str = "additive",
                  input_weights=None, features: str = "order_parameters", n_oscillator_features: int = 5,
                  solver: str = "rk4", frequencies: str = "random"):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"`n` must be an integer >= 1, got {n!r}")
-        if omega_law not in LAWS:
-            raise ValueError(f"`omega_law` must be one of {LAWS}, got {omega_law!r}")
+        if omega_law not in kj.theory.LAWS:
+            raise ValueError(f"`omega_law` must be one of {kj.theory.LAWS}, got {omega_law!r}")
         for name, val in (("K", K), ("omega_spread", omega_spread), ("eps", eps), ("dt", dt),
                           ("washout", washout), ("omega_mean", omega_mean), ("ridge", ridge)):
             if not isinstance(val, (int, float, np.integer, np.floating)) or not math.isfinite(val):
@@ -94,11 +103,14 @@ class KuramotoReservoir:
             raise ValueError(f"`features` must be one of {FEATURES}, got {features!r}")
         if features == "oscillators" and not 1 <= n_oscillator_features <= n:
             raise ValueError(f"`n_oscillator_features` must be in [1, {n}], got {n_oscillator_features}")
+        if key is None:
+            raise TypeError("`key` is required: pass a PRNG key, e.g. key=jax.random.key(0)")
+        key = _validate.prng_key("key", key)
         self.n, self.K, self.omega_law, self.omega_spread = int(n), float(K), omega_law, float(omega_spread)
         self.omega_mean, self.eps, self.dt, self.washout = float(omega_mean), float(eps), float(dt), float(washout)
-        self.M, self.ridge, self.seed = int(M), float(ridge), int(seed)
+        self.M, self.ridge, self.key = int(M), float(ridge), key
         self.input_term, self.solver = input_term, solver
-        key_draw, key_w = jax.random.split(jax.random.key(seed))
+        key_draw, key_w = stream_key(key, "reservoir"), stream_key(key, "input_weights")
         self.frequencies = frequencies
         self.omega, self.theta0 = sample_reservoir(key_draw, self.n, omega_law, self.omega_spread, self.omega_mean,
                                                    frequencies)
@@ -134,7 +146,7 @@ class KuramotoReservoir:
         return np.asarray(X), theta
 
     def features(self, u) -> np.ndarray:
-        """Features (T, D) of u driven from the seeded initial state (no washout removed)."""
+        """Features (T, D) of u driven from the drawn initial state (no washout removed)."""
         u = _series("u", u)
         X, _ = self._drive(self.theta0, u, 0)
         return X

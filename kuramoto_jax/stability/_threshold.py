@@ -30,9 +30,8 @@ in the 2N + 1 unknowns (x, κ, w): w spans the kernel of D_x G, c is a fixed vec
 with cᵀ w ≠ 0. The system is regular at a non-degenerate fold, so optimistix's
 Newton with the implicit adjoint gives ∂κ_L/∂(ω, K, …). Its warm start follows
 the branch down from strong coupling: κ shrinks by 0.7 per Newton solve until a
-solve fails, then the bracket is bisected to a relative width of 1e-3; each solve
-starts from the last state found and is capped at a few Newton iterations, so the
-solves that fail below the fold stay cheap.
+solve fails, then the bracket is bisected until its relative width is 1e-9; each
+solve starts from the last state found.
 """
 
 from __future__ import annotations
@@ -118,25 +117,21 @@ class Fold(NamedTuple):
     converged: jax.Array
 
 
-# Newton iterations a warm-start solve may take. From a state on the branch one step away a
-# solve converges in a handful of iterations; a solve below the fold never converges, and
-# capping it here rather than at `max_steps` keeps those failures cheap.
-_BRACKET_NEWTON_STEPS = 12
-# The bracket is narrowed to this relative width; the fold Newton converges from there.
-_BRACKET_RTOL = 1e-3
+# The bracket is narrowed to this relative width (or until a solve no longer succeeds);
+# the fold Newton starts from its upper end.
+_BRACKET_RTOL = 1e-9
 
 
 def bracket(model: Kuramoto, iterations: int, max_steps: int):
     """(κ, x): a point of the locked branch just above its fold, values only (see module docstring).
 
-    At most `iterations` warm-start solves of at most min(max_steps, 12) Newton iterations
-    each; the search stops once the bracket [lo, hi] is narrower than 1e-3 hi.
+    At most `iterations` warm-start solves: κ shrinks by 0.7 per solve until one fails, then
+    [lo, hi] is bisected until it is narrower than 1e-9 hi.
     """
     model = jax.lax.stop_gradient(model)
     kappa0 = lk.strong_coupling_scale(model)
     x0, _ = lk._root(model, lk.initial_guess(model, kappa0), kappa0, max_steps)
     dtype = x0.dtype
-    steps = min(int(max_steps), _BRACKET_NEWTON_STEPS)
 
     def searching(state):
         i, lo, hi, _ = state
@@ -145,7 +140,7 @@ def bracket(model: Kuramoto, iterations: int, max_steps: int):
     def body(state):
         i, lo, hi, x_hi = state
         mid = jnp.where(lo > 0, 0.5 * (lo + hi), 0.7 * hi)
-        x, ok = lk._root(model, x_hi, mid, steps)
+        x, ok = lk._root(model, x_hi, mid, max_steps)
         res = jnp.max(jnp.abs(fr.residual(model, x, mid)))
         ok = ok & jnp.isfinite(res) & (res < fr.default_tol_residual(dtype))
         return i + 1, jnp.where(ok, lo, mid), jnp.where(ok, mid, hi), jnp.where(ok, x, x_hi)
