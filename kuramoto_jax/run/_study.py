@@ -120,7 +120,7 @@ def _versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for pkg in ("kuramoto_jax", "jax", "jaxlib", "diffrax", "equinox", "optax", "flax", "numpy"):
+    for pkg in ("kuramoto_jax", "jax", "jaxlib", "diffrax", "equinox", "optax", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
