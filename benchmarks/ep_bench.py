@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kuramoto_jax import ep
+from kuramoto_jax._precision import x64
 
 
 def time_epochs(n_members, epochs, data_path):
@@ -67,7 +68,7 @@ def main():
     data_path = Path(args.data) if args.data else ep.default_data_path()
     epochs = 1 if args.small else 5
     rows = {}
-    with jax.enable_x64(args.precision == "float64"):
+    with x64(args.precision == "float64"):
         for b in (1, args.seeds):
             c, per = time_epochs(b, epochs, data_path)
             rows[b] = dict(compile_s=c, epoch_s=per, per_seed_epoch_ms=1e3 * per / b)

@@ -3,12 +3,12 @@
 import json
 import pathlib
 
-import jax
 import numpy as np
 import pytest
 
 import kuramoto_jax as kj
 from kuramoto_jax import ep
+from kuramoto_jax._precision import x64
 from kuramoto_jax.run import execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_vowel_study_smoke(tmp_path):
     # Member 3 (omega_only, seed 3) reloads and reads its test split (named stream "split", 3) as the study did.
     net = ep.load(tmp_path / "vowels_smoke", member=3)
     _, _, xte, yte = ep.load_vowels(ep.default_data_path(), ("a", "i"), key=kj.stream_key(0, "split", 3))
-    with jax.enable_x64(True):
+    with x64(True):
         labels = np.asarray(ep.load(tmp_path / "vowels_smoke", member=3).predict(xte))
     valid = labels >= 0
     assert net.omega.shape == (9,) and valid.all()
@@ -66,7 +66,7 @@ def test_digits_study_smoke(tmp_path):
     assert (tmp_path / "digits_smoke" / "checkpoints" / "digits.npz").is_file()
     # The trained network reloads and predicts the test digits as the study scored them. The study ran
     # in float64 (its PRECISION); the reloaded network is read in float64 too.
-    with jax.enable_x64(True):
+    with x64(True):
         net = ep.load(tmp_path / "digits_smoke")
         xtr, ytr, xte, yte = ep.load_digits(max_train=64, max_test=64)
         labels = np.asarray(net.predict(xte))
