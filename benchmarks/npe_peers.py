@@ -98,23 +98,35 @@ def _resolved(small: bool, overrides=()):
     return resolve(CONFIG, (SMALL if small else []) + list(overrides))
 
 
-def stage_simulate(args):
-    import jax
+def _streams(cfg):
+    """The keys of `npe.train_and_evaluate` in the study (`ctx.key("npe")`, then its documented stream
+    names), so that this benchmark trains and tests on the study's own simulations."""
+    import kuramoto_jax as kj
 
+    root = kj.stream_key(cfg.seed, "npe")
+    return {name: kj.stream_key(root, name) for name in ("training_set", "fit", "test_set", "draws", "timing")}
+
+
+def _simulator(cfg):
+    from kuramoto_jax import npe
+
+    protocol = npe.ObservationProtocol(t1=cfg.t1, dt=cfg.dt, stride=cfg.stride, noise=cfg.noise)
+    sim = npe.simple_network(n=cfg.n, sigma=cfg.sigma, k_max=cfg.k_max, protocol=protocol)
+    return sim, npe.SummaryConfig(paper_every=cfg.paper_every, drift=cfg.drift)
+
+
+def stage_simulate(args):
     from kuramoto_jax import npe
 
     run = _resolved(args.small)
-    cfg, mod = run.config, run.module
-    sim, _ = mod.make_simulator(cfg)
-    summary = npe.SummaryConfig(paper_every=cfg.paper_every, drift=cfg.drift)
-    # The same key split as experiments/npe/simple.py: same training and test simulations as that study.
-    k_train, _k_fit, k_test, _k_draw, _k_time = jax.random.split(jax.random.key(cfg.seed), 5)
+    cfg = run.config
+    sim, summary = _simulator(cfg)
+    keys = _streams(cfg)
     with Clock() as c:
-        theta, x = npe.simulate_dataset(sim, k_train, cfg.num_train, fn=lambda y: npe.summarize(y, sim, summary),
-                                        chunk=cfg.chunk)
-    t_theta, t_obs = npe.simulate_dataset(sim, k_test, cfg.num_test, chunk=min(cfg.chunk, cfg.num_test))
-    summarize = jax.jit(lambda y: npe.summarize(y, sim, summary))
-    t_x = np.stack([np.asarray(summarize(y)) for y in t_obs])
+        theta, x = npe.simulate_dataset(sim, keys["training_set"], cfg.num_train,
+                                        fn=lambda y: npe.summarize(y, sim, summary), batch_size=cfg.chunk)
+    t_theta, t_x = npe.simulate_dataset(sim, keys["test_set"], cfg.num_test, batch_size=cfg.chunk,
+                                        fn=lambda y: npe.summarize(y, sim, summary))
     low, high = (np.asarray(b, np.float64) for b in sim.prior_bounds)
     val_index = _validation_index(cfg, theta.shape[0])
     meta = {"config": str(CONFIG.relative_to(ROOT)), "small": args.small, "seed": cfg.seed,
@@ -127,13 +139,12 @@ def stage_simulate(args):
 
 
 def _validation_index(cfg, m: int) -> np.ndarray:
-    """The validation rows that `npe.fit_estimator` holds out (its key split, repeated here)."""
-    import jax
+    """The validation rows that `npe.fit_estimator` holds out (its "split" stream)."""
+    import kuramoto_jax as kj
+    from kuramoto_jax import npe
 
-    k_fit = jax.random.split(jax.random.key(cfg.seed), 5)[1]
-    k_split = jax.random.split(k_fit, 3)[1]
-    n_val = max(1, int(round(cfg.train.validation_fraction * m)))
-    return np.asarray(jax.random.permutation(k_split, m)[:n_val])
+    val, _ = npe.validation_split(kj.stream_key(_streams(cfg)["fit"], "split"), m, cfg.train.validation_fraction)
+    return np.asarray(val)
 
 
 def stage_train_ours(args):
@@ -141,25 +152,24 @@ def stage_train_ours(args):
     import jax
     import jax.numpy as jnp
 
-    from kuramoto_jax.experiments.npe.common import draw_all, flow_config, train_config
     from kuramoto_jax import npe
 
     run = _resolved(args.small, args.set)
     cfg = run.config
     d = np.load(args.data / "data.npz")
-    _k_train, k_fit, _k_test, k_draw, k_time = jax.random.split(jax.random.key(cfg.seed), 5)
+    keys = _streams(cfg)
     with Clock() as c:
-        est, result = npe.fit_estimator(k_fit, d["train_theta"], d["train_x"], d["low"], d["high"],
-                                        flow_config(cfg.flow), train_config(cfg.train))
-    draws = draw_all(est, k_draw, d["test_x"], cfg.num_draws)
-    ms = _time_ours(est, k_time, d["test_x"][:TIME_SETS], cfg.num_draws, eqx, jax, jnp)
+        est, result = npe.fit_estimator(keys["fit"], d["train_theta"], d["train_x"], d["low"], d["high"],
+                                        cfg.flow, cfg.train)
+    draws = npe.sample_posteriors(est, keys["draws"], d["test_x"], cfg.num_draws)
+    ms = _time_ours(est, keys["timing"], d["test_x"][:TIME_SETS], cfg.num_draws, eqx, jax, jnp)
     hist = result.history
     meta = {"method": "ours", "library": "kuramoto_jax (flowjax)", **c.record("train"),
             "train_steps": int(result.step), "best_step": int(result.best_step), "best_val_loss": float(result.best_loss),
             "ms_per_posterior": ms,
             "settings": f"flowjax RQ-spline coupling flow, {cfg.flow.flow_layers} layers, MLP {cfg.flow.nn_width}x"
-                        f"{cfg.flow.nn_depth}; AdamW {cfg.train.learning_rate} warm-up+cosine, batch "
-                        f"{cfg.train.batch_size}, {cfg.train.num_steps} steps, best-validation weights"}
+                        f"{cfg.flow.nn_depth}; {cfg.train.optimizer} {cfg.train.learning_rate} {cfg.train.schedule}, "
+                        f"batch {cfg.train.batch_size}, {cfg.train.num_steps} steps, best-validation weights"}
     _save(args.data / "draws_ours.npz", draws=draws.astype(np.float32),
           eval_step=np.asarray(hist.get("eval_step", [])), eval_loss=np.asarray(hist.get("eval_loss", [])),
           meta=json.dumps(meta))
@@ -344,7 +354,7 @@ def stage_evaluate(args):
         cov = npe.coverage(draws, truths, [0.5, 0.9])[:, 0]
         pit = npe.pit(draws, truths)[:, 0]
         rows[m] = {
-            "nrmse": float(npe.nrmse(draws, truths)[0]),
+            "nrmse": float(npe.range_normalised_rmse(draws, truths)[0]),
             "contraction": float(npe.contraction(draws, truths)[0]),
             "calibration_error": float(npe.calibration_error(draws, truths)[0]),
             "coverage_50": float(cov[0]), "coverage_90": float(cov[1]),

@@ -5,7 +5,7 @@
     sol = kj.simulate(model, theta0, t1=50.0, dt=0.01, ts=save_times)
     R, psi = kj.order_parameter(sol.theta)
 
-Applications live in subpackages imported on demand (they pull in flax, flowjax,
+Applications live in subpackages imported on demand (they pull in flowjax,
 numpyro): `kuramoto_jax.kuranet`, `kuramoto_jax.ep`, `kuramoto_jax.npe`,
 `kuramoto_jax.reservoir`; the experiment runner is `kuramoto_jax.run`.
 """
@@ -27,14 +27,12 @@ from ._model import Kuramoto
 from ._multiplex import Multiplex
 from ._observables import (
     circular_variance,
-    cluster_loss,
     complex_order_parameter,
     effective_frequencies,
     group_order_parameter,
     locked_fraction,
     order_parameter,
     order_parameters,
-    splay,
     time_average,
 )
 from ._protocol import AbstractModel, ModelSolution
@@ -72,7 +70,6 @@ __all__ = [
     "Sparse",
     "chimera_index",
     "circular_variance",
-    "cluster_loss",
     "coherence_matrix",
     "complex_order_parameter",
     "effective_frequencies",
@@ -87,8 +84,16 @@ __all__ = [
     "schemes",
     "simulate",
     "stream_key",
-    "splay",
     "stability",
     "theory",
     "time_average",
 ]
+
+
+def __getattr__(name):
+    # KuraNet's losses live with KuraNet; `kj.splay` / `kj.cluster_loss` keep working (imported on first use).
+    if name in ("splay", "cluster_loss"):
+        from .kuranet import _losses
+
+        return getattr(_losses, name)
+    raise AttributeError(f"module 'kuramoto_jax' has no attribute {name!r}")

@@ -70,52 +70,6 @@ def group_order_parameter(theta, labels, num_groups: int):
     return R, jnp.arctan2(jnp.where(empty, 0.0, s), jnp.where(empty, 1.0, c))
 
 
-def _splay_max(k: int) -> float:
-    """Maximum of the unnormalised Eq. 6 sum (all ψ_l equal): Σ_{g=1}^{⌊k/2⌋} k / (2 g²)."""
-    return float(sum(k / (2.0 * g * g) for g in range(1, k // 2 + 1)))
-
-
-def splay(psi, axis: int = -1):
-    r"""KuraNet's splay measure of k group phases ψ_l (paper Eq. 6), normalised to [0, 1].
-
-    S = Σ_{g=1}^{⌊k/2⌋} |Σ_l e^{i g ψ_l}|² / (2 g² k), divided by its maximum
-    (all ψ_l equal, S_max = Σ_g k / (2 g²)); S = 0 for evenly splayed groups.
-    """
-    psi = jnp.asarray(psi)
-    k = psi.shape[axis]
-    gs = np.arange(1, k // 2 + 1)
-    if gs.size == 0:
-        return jnp.zeros(psi.sum(axis).shape, psi.dtype)
-    total = 0.0
-    for g in gs:
-        c = jnp.sum(jnp.cos(g * psi), axis)
-        s = jnp.sum(jnp.sin(g * psi), axis)
-        total = total + (c * c + s * s) / (2 * g * g * k)
-    return total / _splay_max(k)
-
-
-def cluster_loss(theta, labels, num_groups: int):
-    r"""KuraNet cluster loss (paper Eq. 5–6), normalised to [0, 1].
-
-    ℓ = ½(V̄ + S) with V̄ = (1/k) Σ_l V_l the mean within-group circular
-    variance and S the unnormalised Eq. 6 sum, divided by its maximum
-    ½(1 + S_max) ("all losses ... normalized to be between 0 and 1"; the
-    reference code divides V̄ + S by 1 + S_max):
-
-        ℓ = (V̄ + S) / (1 + S_max),   S_max = Σ_{g=1}^{⌊k/2⌋} k / (2 g²).
-
-    For k = 2 this is ½(V̄ + S/S_max); for larger k the splay term weighs more
-    (k = 5: V̄ / 4.125 + S / 4.125 with S_max = 3.125). Global synchrony
-    scores S_max / (1 + S_max): ½ for k = 2, 0.6 for k = 3, 0.76 for k = 5.
-
-    theta: (..., N); labels: (N,) integers in [0, num_groups).
-    """
-    R, psi = group_order_parameter(theta, labels, num_groups)
-    within = jnp.mean(1.0 - R, -1)
-    smax = _splay_max(int(num_groups))
-    return (within + smax * splay(psi)) / (1.0 + smax)
-
-
 def effective_frequencies(theta, ts, burn_in: float = 0.0):
     """ω_eff,i = (θ_i(t_end) − θ_i(t_start)) / (t_end − t_start) over ts ≥ burn_in.
 

@@ -31,8 +31,10 @@ def pytest_runtest_teardown(item, nextitem):
 
 @pytest.fixture
 def x64():
-    """Run the test with float64 enabled (`jax.enable_x64`), restored afterwards."""
-    with jax.enable_x64(True):
+    """Run the test with float64 enabled, restored afterwards."""
+    from kuramoto_jax._precision import x64 as float64
+
+    with float64(True):
         yield
 
 # The vowel data is never shipped: the EP vowel tests read it from $KURAMOTO_JAX_DATA, which

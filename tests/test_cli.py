@@ -270,7 +270,7 @@ def test_an_interrupted_run_is_recorded_as_interrupted(toy_config, tmp_path, cap
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "_train_step", interrupt)
+    monkeypatch.setattr(train_module, "_advance", interrupt)
     code, _, err = cli(["run", toy_config, "--out", tmp_path / "i", "--quiet"], capsys)
     meta = metrics_of(tmp_path / "i")["meta"]
     assert code == 130 and "interrupted" in err

@@ -1,5 +1,6 @@
 """KuraNet library: coupling functions, normalisations, disorder, losses, metrics, dynamics."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,30 +9,38 @@ import pytest
 from kuramoto_jax import kuranet as kn
 
 
-def _mlp_reference(params, xi, xj, slope=0.2):
+def _mlp_reference(net, xi, xj, slope=0.2):
     """The pair MLP written out on one concatenated pair (independent of the broadcast trick)."""
-    h = np.concatenate([xi, xj]) @ np.asarray(params["w1"]) + np.asarray(params["b1"])
+    h = np.concatenate([xi, xj]) @ np.asarray(net.first) + np.asarray(net.first_bias)
     h = np.where(h > 0, h, slope * h)
-    for name in sorted(k for k in params if k.startswith("dense")):
-        h = h @ np.asarray(params[name]["kernel"]) + np.asarray(params[name]["bias"])
+    for w, b in net.layers:
+        h = h @ np.asarray(w) + np.asarray(b)
         h = np.where(h > 0, h, slope * h)
-    return float(h @ np.asarray(params["out"]["kernel"])[:, 0])
+    return float(h @ np.asarray(net.out))
 
 
-def test_pair_mlp_matches_per_pair_reference_and_blocks():
-    module, params = kn.init_coupling(jax.random.key(0), 3, (6, 5), dtype=jnp.float64)
+def test_pair_mlp_matches_per_pair_reference_and_blocks(x64):
+    net = kn.init_coupling(jax.random.key(0), 3, (6, 5))
     x = jax.random.normal(jax.random.key(1), (7, 3))
-    L = kn.pair_logits(module, params, x)
+    L = kn.pair_logits(net, x)
     assert L.shape == (7, 7)
     xn = np.asarray(x)
     for i, j in [(0, 0), (2, 5), (6, 1)]:
-        assert float(L[i, j]) == pytest.approx(_mlp_reference(params, xn[i], xn[j]), rel=1e-10)
+        assert float(L[i, j]) == pytest.approx(_mlp_reference(net, xn[i], xn[j]), rel=1e-10)
     # Row blocks (with padding: 7 rows in blocks of 3) give the same matrix.
-    Lb = kn.pair_logits(module, params, x, block_rows=3)
+    Lb = kn.pair_logits(net, x, block_rows=3)
     np.testing.assert_allclose(np.asarray(Lb), np.asarray(L), rtol=1e-12)
+    # A legacy uint32 key initialises the same network as the typed key of the same seed.
+    legacy = kn.init_coupling(jax.random.PRNGKey(0), 3, (6, 5))
+    np.testing.assert_array_equal(np.asarray(legacy.first), np.asarray(net.first))
+    # The coupling function applies the normalisation to the logits, and checks the feature width.
+    model = kn.CouplingFunction(net, "global")
+    np.testing.assert_allclose(np.asarray(model.couplings(x)), np.asarray(kn.normalise_global(L)), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"`features` must have shape \(n, 3\)"):
+        model.couplings(x[:, :2])
 
 
-def test_normalise_global_positive_symmetric_unit_average_degree():
+def test_normalise_global_positive_symmetric_unit_average_degree(x64):
     L = jax.random.normal(jax.random.key(2), (9, 9)) * 3
     K = kn.normalise_global(L)
     K = np.asarray(K)
@@ -41,7 +50,7 @@ def test_normalise_global_positive_symmetric_unit_average_degree():
     np.testing.assert_allclose(np.asarray(kn.normalise_global(L + 5.0)), K, rtol=1e-10)
 
 
-def test_normalise_clusters_row_norm_then_symmetrise_over_n():
+def test_normalise_clusters_row_norm_then_symmetrise_over_n(x64):
     L = np.asarray(jax.random.normal(jax.random.key(3), (6, 6)))
     Kh = L / np.linalg.norm(L, axis=1, keepdims=True)
     want = 0.5 * (Kh + Kh.T) / 6
@@ -80,7 +89,7 @@ def test_disorder_laws():
         kn.sample_disorder(jax.random.key(0), "I", 0)
 
 
-def test_losses_against_closed_forms():
+def test_losses_against_closed_forms(x64):
     th = jnp.asarray([[0.0, np.pi / 2], [0.1, 0.1]])
     # V = 1 − |mean e^{iθ}|: 1 − 1/√2 and 0.
     assert float(kn.sync_loss(th)) == pytest.approx(0.5 * (1 - 1 / np.sqrt(2)), rel=1e-12)
@@ -94,7 +103,7 @@ def test_losses_against_closed_forms():
     assert float(kn.cluster_window_loss(two, jnp.asarray([0, 0, 1, 1]), 2)) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_feature_correlation_limits():
+def test_feature_correlation_limits(x64):
     x = jnp.asarray([-1.0, 0.0, 2.0, 3.0])
     assert float(kn.feature_correlation(jnp.eye(4), x)) == pytest.approx(1.0)
     assert float(kn.feature_correlation(jnp.ones((4, 4)), x)) == pytest.approx(0.0, abs=1e-12)
@@ -122,7 +131,7 @@ def _euler_delay_reference(K, omega, b, d, theta0, dt, steps):
     return np.array(hist)
 
 
-def test_simulate_window_matches_numpy_reference_with_delays_and_field():
+def test_simulate_window_matches_numpy_reference_with_delays_and_field(x64):
     rng = np.random.default_rng(0)
     n, dt = 6, 0.1
     K = rng.uniform(0, 0.5, (n, n))
@@ -138,21 +147,21 @@ def test_simulate_window_matches_numpy_reference_with_delays_and_field():
     np.testing.assert_allclose(np.asarray(f(jnp.asarray(d))), ref[9:13], rtol=1e-10, atol=1e-12)
 
 
-def test_gradient_through_dynamics_matches_finite_differences():
-    module, params = kn.init_coupling(jax.random.key(7), 1, (4,), dtype=jnp.float64)
+def test_gradient_through_dynamics_matches_finite_differences(x64):
+    net = kn.init_coupling(jax.random.key(7), 1, (4,))
     dis = kn.sample_disorder(jax.random.key(8), "I", 5)
     theta0 = jax.random.uniform(jax.random.key(9), (5,), minval=0, maxval=6)
 
-    def loss(p):
-        K = kn.coupling_matrix(module, p, dis.features, "global")
+    def loss(m):
+        K = kn.coupling_matrix(m, dis.features, "global")
         return kn.sync_loss(kn.simulate_window(K, dis.omega, theta0, burn_in_steps=5, window_steps=5))
 
-    g = jax.jit(jax.grad(loss))(params)
+    g = jax.jit(jax.grad(loss))(net)
     f = jax.jit(loss)  # one compilation for both finite-difference evaluations
-    w = params["w1"]
-    e = jnp.zeros_like(w).at[0, 1].set(1e-6)
-    fd = (f({**params, "w1": w + e}) - f({**params, "w1": w - e})) / 2e-6
-    assert float(g["w1"][0, 1]) == pytest.approx(float(fd), rel=1e-5, abs=1e-10)
+    e = jnp.zeros_like(net.first).at[0, 1].set(1e-6)
+    shift = lambda s: eqx.tree_at(lambda m: m.first, net, net.first + s * e)
+    fd = (f(shift(1)) - f(shift(-1))) / 2e-6
+    assert float(g.first[0, 1]) == pytest.approx(float(fd), rel=1e-5, abs=1e-10)
 
 
 def test_block_control_and_datasets():
@@ -169,34 +178,3 @@ def test_block_control_and_datasets():
     assert img.shape == (16, 20, 3) and seg.shape == (16, 20) and kn.pixel_features(img).shape == (320, 5)
     with pytest.raises(ValueError, match="dataset"):
         kn.make_dataset("swiss", 10)
-
-
-def test_per_seed_optimizer_is_independent_trainings_with_own_clipping():
-    """Stacked seeds with a vmapped optimiser = separate runs (global-norm clipping per seed)."""
-
-    import optax
-
-    from kuramoto_jax.experiments.kuranet.common import per_seed_optimizer
-
-    base = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(0.1))
-    p = {"a": jnp.array([[1.0, 2.0], [3.0, -1.0]]), "b": jnp.array([0.5, -2.0])}  # 2 seeds
-    g = {"a": jnp.array([[10.0, 0.0], [0.1, 0.2]]), "b": jnp.array([5.0, 0.1])}  # seed 0 clipped, seed 1 not
-    opt = per_seed_optimizer(base)
-    s = opt.init(p)
-    for _ in range(2):
-        u, s = opt.update(g, s, p)
-    for i in range(2):
-        pi = jax.tree.map(lambda x: x[i], p)
-        gi = jax.tree.map(lambda x: x[i], g)
-        si = base.init(pi)
-        for _ in range(2):
-            ui, si = base.update(gi, si, pi)
-        for k in p:
-            np.testing.assert_allclose(np.asarray(u[k][i]), np.asarray(ui[k]), rtol=1e-6)
-    # With apply_if_finite inside, a non-finite gradient skips the step of that seed only.
-    opt = per_seed_optimizer(optax.apply_if_finite(base, 10))
-    s = opt.init(p)
-    u, s = opt.update({"a": g["a"].at[0, 0].set(jnp.nan), "b": g["b"]}, s, p)
-    assert np.all(np.asarray(u["a"][0]) == 0) and np.all(np.asarray(u["b"][0]) == 0)
-    assert np.all(np.asarray(u["a"][1]) != 0)
-    assert np.asarray(s.total_notfinite).tolist() == [1, 0]

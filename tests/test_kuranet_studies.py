@@ -2,10 +2,12 @@
 
 import json
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
 
+from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -16,6 +18,7 @@ CONFIGS = ROOT / "configs" / "kuranet"
 def _run(tmp_path, name, *sets):
     resolved = resolve(CONFIGS / f"{name}.yaml", list(sets))  # "key=value" items, as after --set
     metrics, _ = execute(resolved, tmp_path / name, quiet=True)
+    metrics = json.loads((tmp_path / name / "metrics.json").read_text())["metrics"]
     saved = json.loads((tmp_path / name / "metrics.json").read_text())
     assert saved["meta"]["status"] == "completed"
     assert list((tmp_path / name / "figures").glob("*.png"))
@@ -27,25 +30,44 @@ def test_global_smoke_run(tmp_path):
     m = _run(tmp_path, "global_smoke", "ref_burn_in_steps=10", "ref_size_burn_in_steps=40")
     assert m["V_data_ref"] == pytest.approx(m["V_data"], rel=1e-6)
     assert m["control_V_data_ref_s1"] == pytest.approx(m["control_V_data_s1"], rel=1e-6)
-    # Training works: in every regime and for both seeds the trained coupling holds synchrony far better
-    # than its untrained control (seed 0: V 0.023 / 0.027 / 0.029 against 0.26 / 0.28 / 0.28).
+    # Training works: in every regime and for both members the trained coupling holds synchrony far better
+    # than its untrained control (seed 0, member 0: V 0.042 / 0.051 / 0.053 against 0.20 / 0.29 / 0.24).
     for regime in ("data", "size", "data_size"):
         assert m[f"V_{regime}"] < 0.3 * m[f"control_V_{regime}"], regime
     for s in (0, 1):
         assert m[f"V_data_s{s}"] < 0.5 * m[f"control_V_data_s{s}"], s
     assert 0 <= m["fan_in_peak_tau"] <= 40  # a peak of the fan-in map inside the delay range (Case III)
+    # The run's chosen coupling function reloads and gives the couplings the study evaluated.
+    run = tmp_path / "global_smoke"
+    model = kn.load(run)
+    arrays = np.load(run / "arrays.npz")
+    K = np.asarray(model.couplings(kn.from_raw("III", arrays["data_raw0"]).features))
+    assert K.shape == (16, 16) and np.all(np.isfinite(K)) and np.all(K > 0)
+    np.testing.assert_allclose(K, K.T, rtol=1e-6)
+    np.testing.assert_allclose(K, arrays["data_K0"], rtol=1e-5, atol=1e-7)
+    # It is the member chosen by validation, whose own Data-regime V the metrics report.
+    assert m["best_val_V"] == pytest.approx(min(arrays["val_V"]), rel=1e-6)
+    for status, study, match in (("running", "kuranet.global_sync", "unfinished"), ("completed", "quickstart", "quickstart")):
+        other = tmp_path / f"other_{status}"
+        shutil.copytree(run, other)
+        saved = json.loads((other / "metrics.json").read_text())
+        saved["meta"].update(status=status, study=study)
+        (other / "metrics.json").write_text(json.dumps(saved))
+        with pytest.raises(ValueError, match=match):
+            kn.load(other)
 
 
 def test_cluster_run(tmp_path):
-    # Two moons, n = 50 oscillators, 50 training steps, two seeds trained at once and the better kept by
-    # validation (a single seed may stay trapped in global synchrony: seed 1 alone ends at L = 0.56).
-    # The kept coupling separates the two groups far better than its untrained control on test graphs,
-    # on the whole training and test sets as one network each, and after the reference protocol's
-    # longer burn-in (seeds 0-1: L 0.13 against 0.71; seeds 1-2: 0.21 against 0.66, all regimes
-    # below 0.41 x control), and is about as good as the block control that knows the labels.
+    # Two moons, n = 50 oscillators, 50 training steps, two members trained at once, each keeping its best
+    # validation check, the better kept (member 1 stays trapped in global synchrony: validation L 0.65). The
+    # chosen coupling separates the two groups far better than the untrained controls (the members' mean: one
+    # random control may cluster a little by chance) on test graphs and, scored by the reference protocol's long
+    # burn-in, on test graphs and on the whole training and test sets as one network each (the 20-step training
+    # window is still a transient at n = 400): L 0.11 / 0.09 / 0.10 / 0.11 against 0.48 / 0.41 / 0.49 / 0.48.
+    # It is about as good as the block control that knows the labels (0.24 on test graphs).
     m = _run(tmp_path, "cluster_test")
-    for key in ("L_data", "L_size", "L_data_size", "L_data_ref"):
-        assert m[key] < 0.5 * m["control_" + key], key
+    for key in ("L_data", "L_data_ref", "L_size_ref", "L_data_size_ref"):
+        assert m[key] < 0.5 * m["control_" + key + "_mean"], key
     assert m["L_data"] < 0.25 and m["L_data"] < m["block_L_data"] + 0.1
 
 
@@ -78,7 +100,7 @@ def test_shipped_configs_resolve():
         resolve(path, [])
 
 
-def test_cluster_loss_gradient_with_a_missing_label():
+def test_cluster_loss_gradient_with_a_missing_label(x64):
     # A graph of n points may miss a label (small image segments): the loss must keep a finite,
     # correct gradient (arctan2 at (0, 0), the empty group's mean phase, has none).
     import jax
@@ -91,7 +113,7 @@ def test_cluster_loss_gradient_with_a_missing_label():
     loss = jax.jit(lambda t: kn.cluster_window_loss(t, labels, 3))
     g = jax.jit(jax.grad(loss))(theta)
     assert np.all(np.isfinite(np.asarray(g))) and np.any(np.asarray(g) != 0)
-    # Finite-difference check of one entry (float64 under the test suite).
+    # Finite-difference check of one entry (in float64).
     e = jnp.zeros_like(theta).at[1, 4].set(1e-6)
     fd = (loss(theta + e) - loss(theta - e)) / 2e-6
     assert float(g[1, 4]) == pytest.approx(float(fd), rel=1e-5, abs=1e-9)

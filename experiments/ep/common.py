@@ -1,22 +1,15 @@
-"""Shared pieces of the equilibrium-propagation studies: data path and float64."""
+"""The vowel studies' data path: the `data_path` key or $KURAMOTO_JAX_DATA."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import jax
-
 from kuramoto_jax import ep
 from kuramoto_jax.run import ConfigError
 
 _HOW = (f"expected the Hillenbrand et al. (1995) vowel formants as a CSV with columns vowel, F1, F2: "
         f"pass --set data_path=/path/to/{ep.DATA_FILE} or set the environment variable {ep.DATA_ENV}")
-
-
-def use_float64() -> None:
-    """EP differences (θ^β − θ*)/β at small β need float64 to be meaningful."""
-    jax.config.update("jax_enable_x64", True)
 
 
 def resolve_data_path(path: str) -> Path:

@@ -1,49 +1,32 @@
 """8×8 digits by equilibrium propagation in a layered oscillator network (beyond the paper).
 
-Data: scikit-learn's 8×8 digits (1797 images, 10 classes, pixels 0…16 scaled to
-x ∈ [0, 1]), one stratified train/test split drawn with `split_seed`.
-
-Network (`ep.signed_layered`): 64 inputs → H hidden → 10 outputs, inputs–hidden and
-hidden–outputs all-to-all with signed couplings K ~ N(0, k²/fan-in). Signed
-couplings because a positive-only net makes every hidden phase a weighted mean of
-the input phases (nearly linear, no contrast); a negative K favours anti-phase,
-so a hidden oscillator locked to the inputs sits near arg Σ_j K_ij e^{iθ_j}.
-
-Inputs, `encoding`:
-  "phase"      clamped phases θ_in = input_scale·x (Wang et al.); the inputs leave
-               the unknowns; learnable ω (a torque) and field b_i sin θ_i (a bias:
-               a coupling b_i to a reference at phase π) on hidden and outputs.
-  "frequency"  ω_in = input_scale·x, the first input pinned (the EP paper's encoding);
-               learnable ω and K only.
-
-Readout: one output oscillator per class; targets y_c = target_on at output c and
-target_off at the others (default 0 and π/2: a quarter turn apart, so that the
-angular errors stay well inside (−π, π)); the predicted class is the nearest target
-pattern in angular distance, Σ_m wrap(θ_m − y_{c,m})², which for these two-level
-targets is the output closest to target_on. The cost is ½ Σ_m wrap(θ_m − y_m)².
-
-Training: mini-batches of `batch_size` samples, each sample's free and nudged
-equilibria solved in parallel (`jax.vmap`) by Newton from a local-field warm start
-(`ep.local_field_sweeps`); the EP gradients (one-sided or centred) are averaged over
-the samples whose equilibria converged and are stable, and applied by an optax
-optimiser through `kuramoto_jax.run.train` (checkpoints every `checkpoint_every`
-steps, exact `--resume`). Baseline: scikit-learn's logistic regression on the same
-split.
+Data: scikit-learn's 8×8 digits (pixels / 16, x ∈ [0, 1]), one stratified split drawn
+with `split_seed` (`ep.load_digits`). Network (`ep.signed_layered`): 64 inputs → H hidden →
+10 outputs with signed couplings K ~ N(0, k²/fan-in) (a negative K favours anti-phase:
+the hidden phases become a non-linear mix of the inputs); inputs as clamped phases
+(Wang et al.; learnable ω and fields b on hidden and outputs) or as input frequencies
+(the EP paper's; ω and K). Targets `target_on` at the class's output, `target_off` at the
+others; the prediction is the nearest target pattern in angular distance (`ep.readout`).
+Training: mini-batches through `kuramoto_jax.run.train` with `ep.grad_fn` (EP gradients
+averaged over the samples whose equilibria are usable) and an optax optimiser; checkpoints
+and exact `--resume`. The reported network is the final one (no selection on the test
+set); `ep.load(run folder)` returns it. Baseline: logistic regression on the same split.
+Float64 by default (`PRECISION`): the EP differences (θ^β − θ*)/β.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kuramoto_jax import ep
 from kuramoto_jax.run import OptimizerConfig, make_optimizer, train
 
-from .common import use_float64
+PRECISION = "float64"
 
 
 def _adam_3e2() -> OptimizerConfig:
@@ -85,115 +68,63 @@ class Config:
             raise ValueError(f"`target_on` and `target_off` must differ, got both {self.target_on}")
 
 
-def load_split(config: Config):
-    """(x_train, y_train, x_test, y_test): pixels / 16, stratified split with `split_seed`."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    d = load_digits()
-    x = d.data.astype(np.float64) / 16.0
-    xtr, xte, ytr, yte = train_test_split(x, d.target, test_size=config.test_fraction,
-                                          random_state=config.split_seed, stratify=d.target)
-    if config.max_train:
-        xtr, ytr = xtr[: config.max_train], ytr[: config.max_train]
-    if config.max_test:
-        xte, yte = xte[: config.max_test], yte[: config.max_test]
-    return xtr, ytr, xte, yte
-
-
-def logistic_baseline(xtr, ytr, xte, yte) -> tuple[float, float]:
-    """Train and test accuracy of scikit-learn's (L2, C = 1) logistic regression."""
-    from sklearn.linear_model import LogisticRegression
-
-    clf = LogisticRegression(max_iter=5000).fit(xtr, ytr)
-    return float(clf.score(xtr, ytr)), float(clf.score(xte, yte))
-
-
-def build(config: Config):
-    """Initial `NetParams`, learnable-parameter masks, `Encoding` and target table (10, 10)."""
-    net = ep.signed_layered(jax.random.key(config.seed), 64, config.n_hidden, 10, k_in=config.k_in, k_out=config.k_out)
-    n = net.n
-    free = jnp.zeros(n).at[jnp.asarray(net.hidden + net.outputs)].set(1.0)
-    if config.encoding == "frequency":
-        free_om = jnp.ones(n).at[jnp.asarray(net.inputs)].set(0.0)
-        groups = (net.inputs[1:], net.hidden, net.outputs)
-    else:
-        free_om = free
-        groups = (net.hidden, net.outputs)
-    masks = ep.NetParams(free_om, (net.K != 0).astype(float), free * float(config.learn_field))
-    enc = ep.Encoding(net.inputs, net.outputs, config.encoding, float(config.input_scale), groups, config.sweeps)
-    targets = jnp.full((10, 10), config.target_off).at[jnp.arange(10), jnp.arange(10)].set(config.target_on)
-    return ep.NetParams(net.omega, net.K, jnp.zeros(n)), masks, enc, targets
-
-
 def run(config: Config, ctx) -> dict[str, float]:
-    use_float64()
-    xtr, ytr, xte, yte = load_split(config)
-    lr_train, lr_test = logistic_baseline(xtr, ytr, xte, yte)
-    params, masks, enc, targets = build(config)
+    xtr, ytr, xte, yte = ep.load_digits(config.test_fraction, config.split_seed, config.max_train, config.max_test)
+    lr_train, lr_test = ep.logistic_baseline(xtr, ytr, xte, yte)
+    net, mask = ep.digits_network(
+        ctx.key("network"), n_hidden=config.n_hidden, k_in=config.k_in, k_out=config.k_out, encoding=config.encoding,
+        input_scale=config.input_scale, target_on=config.target_on, target_off=config.target_off,
+        sweeps=config.sweeps, newton_steps=config.newton_steps, tol_residual=config.tol_residual,
+        learn_field=config.learn_field)
     B = min(config.batch_size, len(xtr))
     per_epoch = len(xtr) // B
     num_steps = per_epoch * config.epochs
     ctx.log(f"digits: {len(xtr)} train / {len(xte)} test images, 64+{config.n_hidden}+10 net, "
             f"{config.encoding} encoding, {num_steps} steps of {B} samples ({config.epochs} epochs); "
             f"logistic regression test accuracy {lr_test:.4f}")
-    kw = dict(max_steps=config.newton_steps, tol_residual=config.tol_residual)
-    Xtr, Ytr, Xte, Yte = (jnp.asarray(a) for a in (xtr, ytr, xte, yte))
+    Xtr, Ytr = np.asarray(xtr, ctx.dtype), np.asarray(ytr)
 
     def batch_fn(step, key):
         # The order of epoch e depends only on (seed, e): a resumed run sees the same batches.
         e, i = divmod(int(step), per_epoch)
-        perm = np.random.default_rng([config.seed, e]).permutation(len(xtr))
-        idx = perm[i * B : (i + 1) * B]
+        idx = np.asarray(jax.random.permutation(ctx.key("order", e), len(xtr)))[i * B:(i + 1) * B]
         return Xtr[idx], Ytr[idx]
 
-    def grad_fn(p, batch, key):
-        xb, yb = batch
-        loss, g, n_ok = ep.ep_batch(p, xb, targets[yb], enc, config.beta, config.estimator, **kw)
-        g = jax.tree.map(lambda a, m: a * m, g, masks)
-        return (loss, {"usable": n_ok / xb.shape[0]}), g
+    def score(net, x, y):
+        """(accuracy, valid fraction, mean cost, predictions with −1 where the equilibrium failed)."""
+        ev = ctx.batch_map(functools.partial(ep.evaluate, net), np.asarray(x, ctx.dtype), np.asarray(y))
+        pred = np.where(np.asarray(ev["valid"]), np.asarray(ev["pred"]), -1)
+        return float(np.mean(pred == y)), float(np.mean(pred >= 0)), float(np.mean(np.asarray(ev["loss"]))), pred
 
-    predict = jax.jit(lambda p, X: ep.predict(p, X, enc, targets, **kw))
-
-    def accuracy(p, X, y):
-        pred, valid = (np.asarray(a) for a in predict(p, X))
-        return float(np.mean((pred == np.asarray(y)) & valid)), float(np.mean(valid)), pred
-
-    eval_fn = None
-    if config.eval_every_epochs:
-        def eval_fn(p):
-            acc, valid, _ = accuracy(p, Xte, Yte)
-            ctx.log(f"test accuracy {acc:.4f} (valid equilibria {valid:.3f})")
-            # Tracked for the record only; the reported model is the final one, not a test-selected one.
-            return {"loss": float("inf"), "test_acc": acc}
+    def eval_fn(net, key):
+        acc, valid, cost, _ = score(net, xte, yte)
+        ctx.log(f"test accuracy {acc:.4f} (valid equilibria {valid:.3f})")
+        return {"loss": cost, "test_acc": acc}  # logged; the reported network is the final one
 
     t0 = time.perf_counter()
-    result = train(grad_fn=grad_fn, params=params, optimizer=make_optimizer(config.optimizer, num_steps),
-                   num_steps=num_steps, key=jax.random.key(config.seed), batch_fn=batch_fn, ctx=ctx,
-                   checkpoint_every=config.checkpoint_every, eval_fn=eval_fn,
-                   eval_every=per_epoch * config.eval_every_epochs if config.eval_every_epochs else None,
-                   has_aux=True, name="digits", desc="EP steps")
+    result = train(grad_fn=ep.grad_fn(config.beta, config.estimator, mask), params=net,
+                   optimizer=make_optimizer(config.optimizer, num_steps), num_steps=num_steps, key=ctx.key("train"),
+                   batch_fn=batch_fn, ctx=ctx, checkpoint_every=config.checkpoint_every, eval_fn=eval_fn,
+                   eval_every=per_epoch * config.eval_every_epochs or None, has_aux=True, name="digits")
     train_s = time.perf_counter() - t0
-    p = result.params
-    test_acc, test_valid, pred = accuracy(p, Xte, Yte)
-    train_acc, train_valid, _ = accuracy(p, Xtr, Ytr)
+    net = result.params  # the final network: no model selection on the test set
+    if ctx.is_main:
+        ep.save_network(ctx.checkpoint_dir / ep.NETWORK_FILE, net)
+    test_acc, test_valid, _, pred = score(net, xte, yte)
+    train_acc, train_valid, _, _ = score(net, xtr, ytr)
     hist = result.history
     metrics = dict(
-        digits_test_acc=test_acc,
-        digits_train_acc=train_acc,
-        logreg_test_acc=lr_test,
-        logreg_train_acc=lr_train,
-        test_valid_fraction=test_valid,
-        train_valid_fraction=train_valid,
+        digits_test_acc=test_acc, digits_train_acc=train_acc, logreg_test_acc=lr_test, logreg_train_acc=lr_train,
+        test_valid_fraction=test_valid, train_valid_fraction=train_valid,
         usable_fraction_mean=float(np.mean(hist["usable"])) if len(hist.get("usable", [])) else float("nan"),
         final_loss=float(np.mean(hist["loss"][-per_epoch:])) if len(hist["loss"]) else float("nan"),
         train_seconds=float(train_s),  # wall time including compilation; machine-dependent
     )
     conf = np.zeros((10, 10), int)
-    np.add.at(conf, (np.asarray(yte), pred), 1)
+    np.add.at(conf, (np.asarray(yte)[pred >= 0], pred[pred >= 0]), 1)
     ctx.save_arrays(loss=hist["loss"], usable=hist.get("usable", np.zeros(0)), step=hist["step"],
                     eval_step=hist.get("eval_step", np.zeros(0)), eval_test_acc=hist.get("eval_test_acc", np.zeros(0)),
-                    confusion=conf, omega=np.asarray(p.omega), K=np.asarray(p.K), field=np.asarray(p.field))
+                    confusion=conf, omega=np.asarray(net.omega), K=np.asarray(net.K), field=np.asarray(net.field))
     _figure(ctx, hist, conf, per_epoch)
     ctx.summary(f"8x8 digits, 64+{config.n_hidden}+10 oscillators, {config.encoding} encoding, {config.epochs} epochs "
                 f"of {per_epoch} EP steps ({config.estimator}, beta {config.beta}): test accuracy {test_acc:.1%} "
@@ -203,25 +134,16 @@ def run(config: Config, ctx) -> dict[str, float]:
 
 
 def _figure(ctx, hist, conf, per_epoch):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
+    fig, (ax, ax1) = plt.subplots(1, 2, figsize=(10, 4))
     ax.plot(np.asarray(hist["step"]) / max(per_epoch, 1), hist["loss"], lw=0.8)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("batch cost ½ Σ wrap(θ_out − y)²")
-    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="batch cost ½ Σ wrap(θ_out − y)²", yscale="log")
     if len(hist.get("eval_test_acc", [])):
         ax2 = ax.twinx()
         ax2.plot(np.asarray(hist["eval_step"]) / max(per_epoch, 1), hist["eval_test_acc"], "o-", color="C1")
         ax2.set_ylabel("test accuracy", color="C1")
-    ax = axes[1]
-    ax.imshow(conf, cmap="Blues")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title("test confusion matrix")
+    ax1.imshow(conf, cmap="Blues")
+    ax1.set(xlabel="predicted", ylabel="true", title="test confusion matrix")
     fig.tight_layout()
     ctx.save_figure(fig, "digits")

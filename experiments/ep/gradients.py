@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kuramoto_jax import ep
 
-from .common import use_float64
+PRECISION = "float64"  # differences (θ^β − θ*)/β at β down to 1e-4 and finite differences need it
 
 
 @dataclass
@@ -57,21 +56,6 @@ def relerr(a, b):
     return float(np.linalg.norm(np.ravel(a) - np.ravel(b)) / np.linalg.norm(np.ravel(b)))
 
 
-def finite_differences(K, omc, y, mask, theta, h):
-    """Central differences of L for every ω^c_k (k ≠ 0) and every edge (i < j)."""
-    solve = jax.jit(lambda KK, om: ep.loss(ep.solve(KK, om, theta).theta, y, mask))
-    n = omc.shape[0]
-    g_om = np.zeros(n)
-    for k in range(1, n):
-        e = jnp.zeros(n).at[k].set(h)
-        g_om[k] = (float(solve(K, omc + e)) - float(solve(K, omc - e))) / (2 * h)
-    g_K = np.zeros((n, n))
-    for i, j in zip(*np.nonzero(np.triu(np.asarray(K), 1))):
-        E = jnp.zeros((n, n)).at[i, j].set(h).at[j, i].set(h)
-        g_K[i, j] = g_K[j, i] = (float(solve(K + E, omc)) - float(solve(K - E, omc))) / (2 * h)
-    return g_om, g_K
-
-
 def slope(betas, errs, bmin, bmax):
     b, e = np.asarray(betas), np.asarray(errs)
     sel = (b >= bmin) & (b <= bmax) & (e > 0)
@@ -79,31 +63,29 @@ def slope(betas, errs, bmin, bmax):
 
 
 def run(config: Config, ctx) -> dict[str, float]:
-    use_float64()
-    key = jax.random.key(config.seed)
     betas = np.asarray(config.betas)
     out = {}
     metrics: dict[str, float] = {}
     cos_at_01 = []
     for n in ctx.progress(config.sizes, total=len(config.sizes), desc="sizes"):
-        net = ep.random_graph(jax.random.fold_in(key, n), n, config.p, 0, 2, k_mean=config.k_mean,
+        net = ep.random_graph(ctx.key("network", n), n, config.p, 0, 2, k_mean=config.k_mean,
                               omega_spread=config.omega_spread)
-        K, omc = net.K, net.omega - jnp.mean(net.omega)
-        outputs = np.asarray(net.outputs)
-        y = jnp.zeros(n).at[outputs].set(jnp.array([-config.margin, config.margin]))
-        mask = jnp.zeros(n).at[outputs].set(1.0)
+        K, omc = net.K, net.omega  # random_graph centres ω
+        y, mask = ep.output_target(n, net.outputs, np.array([-config.margin, config.margin]), K.dtype)
         free = jax.jit(ep.solve)(K, omc)
         if not bool(free.converged & free.stable):
             raise RuntimeError(f"N={n}: free equilibrium not converged/stable; raise k_mean")
         g_om, g_K = jax.jit(ep.implicit_gradients)(K, omc, y, mask, free.theta)
-        nudge = jax.jit(lambda b: ep.solve(K, omc, free.theta, beta=b, target=y, output_mask=mask))
+        # The nudged equilibria at ±β for every β of the grid: one batch over the devices.
+        nudged = ctx.batch_map(lambda b: ep.solve(K, omc, free.theta, beta=b, target=y, output_mask=mask),
+                               np.concatenate([betas, -betas]).astype(ctx.dtype))
+        if not bool(np.all(np.asarray(nudged.converged))):
+            raise RuntimeError(f"N={n}: a nudged equilibrium did not converge")
         errs = {k: [] for k in ("ep_omega", "ep_K", "centered_omega", "centered_K")}
         coss = {k: [] for k in ("ep_omega", "ep_K", "centered_omega", "centered_K")}
-        for b in betas:
-            plus, minus = nudge(b), nudge(-b)
-            if not bool(plus.converged & minus.converged):
-                raise RuntimeError(f"N={n}, β={b}: nudged equilibrium did not converge")
-            for name, (ta, tb, ba) in dict(ep=(free.theta, plus.theta, 0.0), centered=(minus.theta, plus.theta, -b)).items():
+        for i, b in enumerate(betas):
+            plus, minus = nudged.theta[i], nudged.theta[len(betas) + i]
+            for name, (ta, tb, ba) in dict(ep=(free.theta, plus, 0.0), centered=(minus, plus, -b)).items():
                 e_om, e_K = ep.ep_estimate(ta, tb, ba, b, K)
                 errs[f"{name}_omega"].append(relerr(e_om, g_om)); coss[f"{name}_omega"].append(cosine(e_om, g_om))
                 errs[f"{name}_K"].append(relerr(e_K, g_K)); coss[f"{name}_K"].append(cosine(e_K, g_K))
@@ -115,7 +97,7 @@ def run(config: Config, ctx) -> dict[str, float]:
         metrics[f"N{n}_ep_scale_err_omega_beta0.1"] = errs["ep_omega"][i01]
         cos_at_01.append(coss["ep_omega"][i01])
         if n <= config.fd_max_n:
-            fd_om, fd_K = finite_differences(K, omc, y, mask, free.theta, config.fd_step)
+            fd_om, fd_K = ep.finite_difference_gradients(K, omc, y, mask, free.theta, h=config.fd_step)
             metrics[f"N{n}_implicit_vs_fd_omega"] = relerr(g_om, fd_om)
             metrics[f"N{n}_implicit_vs_fd_K"] = relerr(g_K, fd_K)
         ctx.log(f"N={n}: EP cos(ω) at β=0.1 {coss['ep_omega'][i01]:.6f}, rel. err {errs['ep_omega'][i01]:.2e}; "
@@ -138,9 +120,6 @@ def run(config: Config, ctx) -> dict[str, float]:
 
 
 def _figure(ctx, config, betas, out):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)

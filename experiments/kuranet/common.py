@@ -1,12 +1,12 @@
-"""Pieces shared by the KuraNet studies: model config, timing, r², figures."""
+"""Config sections shared by the KuraNet studies, and how a study's per-member values become metrics."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-import jax
 import numpy as np
+
+from kuramoto_jax import kuranet as kn
 
 
 @dataclass
@@ -19,7 +19,7 @@ class ModelConfig:
 
 @dataclass
 class ReferenceProtocol:
-    """Config fields of the reference code's evaluation protocol (its `evaluate.py`).
+    """Config fields of the reference code's evaluation protocol (its `evaluate.py`, `kn.Reference`).
 
     The paper's tables were scored after long runs: the Data regime over the loss window after
     `ref_burn_in_steps` Euler steps, the Size regimes on the single state after
@@ -35,44 +35,41 @@ class ReferenceProtocol:
     ref_size_burn_in_steps: int = field(default=5000, metadata={
         "ge": 1, "help": "reference protocol, Size regimes: Euler steps before the single scored state"})
 
-
-def r_squared(x, y) -> float:
-    """r² of the least-squares line y ≈ a x + b (squared Pearson correlation)."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1] ** 2)
+    def reference(self):
+        return kn.Reference(self.ref_burn_in_steps, self.ref_size_burn_in_steps) if self.ref_eval else None
 
 
-def timed(fn, *args):
-    """(result with arrays ready, seconds)."""
-    t = time.perf_counter()
-    out = jax.block_until_ready(fn(*args))
-    return out, time.perf_counter() - t
+def select(metrics: dict, per_member: dict, best: int, prefix: str = "") -> None:
+    """Per-member values (M,) → the chosen member's value, mean/std over members and `<name>_s<j>` per member j."""
+    for name, v in per_member.items():
+        v = np.asarray(v, float)
+        metrics[prefix + name] = float(v[best])
+        if v.size > 1:
+            metrics[f"{prefix}{name}_mean"] = float(v.mean())
+            metrics[f"{prefix}{name}_std"] = float(v.std())
+            metrics.update({f"{prefix}{name}_s{j}": float(x) for j, x in enumerate(v)})
 
 
-def summary_stats(values) -> tuple[float, float, float]:
-    v = np.asarray(values, float)
-    return float(v.min()), float(v.mean()), float(v.std())
+def fit_options(c) -> dict:
+    """Keyword arguments of `kn.fit` from a study config."""
+    from kuramoto_jax.run import make_optimizer
+
+    return dict(members=c.num_seeds, steps=c.steps, optimizer=make_optimizer(c.optimizer, c.steps),
+                hidden=tuple(c.model.hidden), negative_slope=c.model.negative_slope, val_graphs=c.val_graphs,
+                val_every=c.val_every, checkpoint_every=c.checkpoint_every)
 
 
-def per_seed_optimizer(base):
-    """An optax transformation for parameters stacked over seeds (leading axis S).
-
-    init and update are `jax.vmap` of the base transformation's, so every seed keeps
-    its own moments, step count and schedule, and a global-norm clipping inside
-    `base` clips each seed's gradient by that seed's own norm (not the norm of all
-    seeds together): training S seeds at once is S independent trainings.
-    """
-    import optax
-
-    def init(params):
-        return jax.vmap(base.init)(params)
-
-    def update(updates, state, params=None):
-        if params is None:
-            return jax.vmap(lambda u, s: base.update(u, s))(updates, state)
-        return jax.vmap(base.update)(updates, state, params)
-
-    return optax.GradientTransformation(init, update)
+def cluster_summary(metrics: dict, prefix: str, what: str, fitted, large: bool, ref_eval: bool) -> str:
+    """The cluster study's summary paragraph: L of the chosen member, its controls, the spread over members."""
+    m, p = metrics, prefix
+    regimes = ["data"] + (["size", "data_size"] if large else [])
+    spread = lambda r: f" [mean {m[f'{p}L_{r}_mean']:.4f} ± {m[f'{p}L_{r}_std']:.4f}]" if f"{p}L_{r}_mean" in m else ""
+    trio = lambda r, s="": (f"{m[f'{p}L_{r}{s}']:.4f} ({m[f'{p}control_L_{r}{s}']:.4f} / "
+                            f"{m[f'{p}block_L_{r}{s}']:.4f})")
+    return (f"KuraNet cluster synchrony on {what}, {fitted.members} member(s), member {fitted.best} chosen by "
+            "validation: cluster loss L (untrained / block control) "
+            + ", ".join(f"{r} {trio(r)}{spread(r)}" for r in regimes)
+            + ("; reference protocol (long burn-in): " + ", ".join(f"{r} {trio(r, '_ref')}" for r in regimes)
+               if ref_eval else "")
+            + (f"; segmentation SBD {m['sbd']:.3f} vs k-means on pixels {m['sbd_kmeans_pixels']:.3f}" if "sbd" in m else "")
+            + ". Random streams are derived by name from the seed; each member keeps its own best validation check.")

@@ -17,8 +17,6 @@ import numpy as np
 
 from kuramoto_jax import npe
 
-from .common import FlowSection, TrainSection, figures, train_and_evaluate
-
 
 @dataclass
 class Config:
@@ -35,9 +33,9 @@ class Config:
     num_train: int = field(default=20000, metadata={"ge": 10, "help": "training simulations"})
     num_test: int = field(default=300, metadata={"ge": 2, "help": "held-out simulations"})
     num_draws: int = field(default=1000, metadata={"ge": 2, "help": "posterior draws per test set"})
-    chunk: int = field(default=1000, metadata={"ge": 1, "help": "simulations per compiled batch"})
-    flow: FlowSection = field(default_factory=FlowSection)
-    train: TrainSection = field(default_factory=TrainSection)
+    chunk: int = field(default=1000, metadata={"ge": 1, "help": "simulations vmapped at once per device"})
+    flow: npe.FlowConfig = field(default_factory=npe.FlowConfig)
+    train: npe.TrainConfig = field(default_factory=npe.TrainConfig)
 
 
 def make_simulator(config: Config):
@@ -52,17 +50,20 @@ def run(config: Config, ctx) -> dict:
     summary = npe.SummaryConfig(paper_every=config.paper_every, drift=config.drift)
     ctx.log(f"simple network: N={config.n}, K~U(0,{config.k_max}), σ={config.sigma}, "
             f"{len(sim.observation_times)} observation times on [0, {config.t1}], noise {config.noise}")
-    out = train_and_evaluate(config, ctx, sim, spec, summary, "npe_simple")
-    result, t_theta, t_x, draws, metrics = out["result"], out["t_theta"], out["t_x"], out["draws"], out["metrics"]
-    sim_s, train_s, ms = metrics["simulate_seconds"], metrics["train_seconds"], metrics["inference_ms_per_dataset"]
-    ctx.save_arrays(test_theta=t_theta, test_draws=draws.astype(np.float32), test_summaries=t_x,
-                    train_loss=result.history["loss"], eval_loss=result.history.get("eval_loss", np.zeros(0)))
-    figures(ctx, draws, t_theta, sim.param_names, *sim.prior_bounds)
+    ev = npe.train_and_evaluate(ctx.key("npe"), sim, summary, num_train=config.num_train, num_test=config.num_test,
+                                num_draws=config.num_draws, flow=config.flow, train=config.train,
+                                batch_size=config.chunk, ctx=ctx, name="npe_simple")
+    npe.save_posterior(ctx.out_dir, ev.posterior, spec, config.flow)
+    m, history = ev.metrics, ev.train_result.history
+    ctx.save_arrays(test_theta=ev.test_theta, test_draws=ev.draws.astype(np.float32), test_summaries=ev.test_x,
+                    train_loss=history["loss"], eval_loss=history.get("eval_loss", np.zeros(0)))
+    for name, fig in npe.diagnostic_figures(ev.draws, ev.test_theta, sim.param_names, *sim.prior_bounds).items():
+        ctx.save_figure(fig, name)
     ctx.summary(
         f"K ~ U(0, {config.k_max}), N = {config.n}, {len(sim.observation_times)} observations on [0, {config.t1}]: "
-        f"NRMSE {metrics['nrmse']:.4f}, contraction {metrics['contraction']:.4f}, calibration error "
-        f"{metrics['calibration_error']:.4f} on {config.num_test} test sets × {config.num_draws} draws; "
-        f"simulation {sim_s:.0f} s ({config.num_train / sim_s:.0f}/s), training {train_s:.0f} s, "
-        f"{ms:.1f} ms per posterior of {config.num_draws} draws."
+        f"NRMSE {m['nrmse']:.4f}, contraction {m['contraction']:.4f}, calibration error "
+        f"{m['calibration_error']:.4f} on {config.num_test} test sets × {config.num_draws} draws; "
+        f"simulation {m['simulate_seconds']:.0f} s ({m['simulations_per_second']:.0f}/s), training "
+        f"{m['train_seconds']:.0f} s, {m['inference_ms_per_dataset']:.1f} ms per posterior of {config.num_draws} draws."
     )
-    return metrics
+    return m

@@ -19,8 +19,6 @@ import numpy as np
 
 from kuramoto_jax import npe
 
-from .common import FlowSection, TrainSection, figures, train_and_evaluate
-
 
 @dataclass
 class Config:
@@ -40,9 +38,9 @@ class Config:
     num_train: int = field(default=20000, metadata={"ge": 10})
     num_test: int = field(default=300, metadata={"ge": 2})
     num_draws: int = field(default=1000, metadata={"ge": 2})
-    chunk: int = field(default=2000, metadata={"ge": 1})
-    flow: FlowSection = field(default_factory=lambda: FlowSection(flow_layers=6, nn_width=128))
-    train: TrainSection = field(default_factory=TrainSection)
+    chunk: int = field(default=2000, metadata={"ge": 1, "help": "simulations vmapped at once per device"})
+    flow: npe.FlowConfig = field(default_factory=npe.FlowConfig)
+    train: npe.TrainConfig = field(default_factory=npe.TrainConfig)
 
     def __post_init__(self):
         if len(self.omega) != 3:
@@ -64,42 +62,18 @@ def run(config: Config, ctx) -> dict:
     sim, spec = make_simulator(config)
     summary = npe.SummaryConfig(paper_every=config.paper_every, drift=config.drift, sequence=config.sequence,
                                 sequence_every=config.sequence_every)
-    out = train_and_evaluate(config, ctx, sim, spec, summary, "npe_three_node",
-                             sequence_shape=npe.sequence_shape(sim, summary))
-    result, t_theta, draws, metrics = out["result"], out["t_theta"], out["draws"], out["metrics"]
-    train_s, ms = metrics["train_seconds"], metrics["inference_ms_per_dataset"]
-    ctx.save_arrays(test_theta=t_theta, test_draws=draws.astype(np.float32), train_loss=result.history["loss"])
-    figures(ctx, draws, t_theta, sim.param_names, *sim.prior_bounds)
-    _pairplot(ctx, draws[0], t_theta[0], sim.param_names)
-    per = ", ".join(f"{n} {metrics[f'nrmse_{n}']:.3f}/{metrics[f'contraction_{n}']:.3f}" for n in sim.param_names)
+    ev = npe.train_and_evaluate(ctx.key("npe"), sim, summary, num_train=config.num_train, num_test=config.num_test,
+                                num_draws=config.num_draws, flow=config.flow, train=config.train,
+                                batch_size=config.chunk, ctx=ctx, name="npe_three_node")
+    npe.save_posterior(ctx.out_dir, ev.posterior, spec, config.flow)
+    m, names = ev.metrics, sim.param_names
+    ctx.save_arrays(test_theta=ev.test_theta, test_draws=ev.draws.astype(np.float32),
+                    train_loss=ev.train_result.history["loss"])
+    for name, fig in npe.diagnostic_figures(ev.draws, ev.test_theta, names, *sim.prior_bounds).items():
+        ctx.save_figure(fig, name)
+    ctx.save_figure(npe.pair_figure(ev.draws[0], ev.test_theta[0], names), "pairplot")
+    per = ", ".join(f"{n} {m[f'nrmse_{n}']:.3f}/{m[f'contraction_{n}']:.3f}" for n in names)
     ctx.summary(f"3-node network, NRMSE/contraction per coupling: {per}; worst calibration error "
-                f"{metrics['calibration_error']:.4f}; training {train_s:.0f} s, {ms:.1f} ms per posterior.")
-    return metrics
-
-
-def _pairplot(ctx, draws, truth, names):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    P = len(names)
-    fig, axes = plt.subplots(P, P, figsize=(1.7 * P, 1.7 * P))
-    for i in range(P):
-        for j in range(P):
-            ax = axes[i, j]
-            if i == j:
-                ax.hist(draws[:, i], bins=30, color="C0", alpha=0.7)
-                ax.axvline(truth[i], color="C3")
-            elif i > j:
-                ax.plot(draws[:, j], draws[:, i], ".", ms=1, alpha=0.3)
-                ax.plot(truth[j], truth[i], "r*", ms=6)
-            else:
-                ax.axis("off")
-            ax.tick_params(labelsize=5)
-            if i == P - 1:
-                ax.set_xlabel(names[j], fontsize=7)
-            if j == 0:
-                ax.set_ylabel(names[i], fontsize=7)
-    fig.tight_layout()
-    ctx.save_figure(fig, "pairplot")
+                f"{m['calibration_error']:.4f}; training {m['train_seconds']:.0f} s, "
+                f"{m['inference_ms_per_dataset']:.1f} ms per posterior.")
+    return m

@@ -22,20 +22,13 @@ is not centred (the clamped phases fix the frame). A field b_i sin θ_i (the cor
 model's `field`) is allowed there; it breaks the rotational symmetry, so with
 `clamped=()` all N phases are unknowns.
 
-Two Newton solvers share these equations and the `Equilibrium` report:
-  `solve`   optimistix's Newton root finder (lineax linear solves); derivatives
-            with respect to ω, K, β, the targets, the field and the clamped phases
-            come from the implicit function theorem (`optimistix.ImplicitAdjoint`),
-            never by unrolling iterations. Used wherever θ* is differentiated
-            (`implicit_gradients`, `equilibrium`, the gradient study).
-  `newton`  a lean while-loop with the analytic reduced Jacobian and an unrolled
-            elimination, values only. Used in the vmapped training and evaluation
-            loops, where nothing is differentiated: there the root finder's
-            generic machinery dominated the cost for the ~10-oscillator networks
-            trained one sample at a time, hundreds of seeds at once under `vmap`.
-Both are kept: `newton` lacks derivatives (making it differentiable would mean
-re-implementing the implicit adjoint that optimistix provides), and `solve` is the
-slower one in the inner loops. Tests check that they return the same equilibria.
+One Newton solver, `solve`, serves every use: the iteration (analytic reduced
+Jacobian, an unrolled elimination that vectorises across a vmapped batch of
+small systems) runs inside `jax.lax.custom_root`, so θ* is differentiable with
+respect to ω, K, β, the targets, the field and the clamped phases by the
+implicit function theorem, never by unrolling iterations. Where nothing is
+differentiated (training and evaluation inside `vmap`) the same call is the
+fast path: `custom_root` adds no work to the forward solve.
 
 A relaxation alternative integrates the dynamics with `kuramoto_jax.simulate`
 and polishes the result with Newton; `local_field_sweeps` is a cheap warm start
@@ -50,7 +43,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 
 from .._coupling import Dense
 from .._model import Kuramoto
@@ -61,16 +53,15 @@ from . import _checks as c
 class Equilibrium(NamedTuple):
     """Result of an equilibrium solve.
 
-    theta: (N,) phases, theta[pinned] == 0.
+    theta: (N,) phases (theta[pinned] == 0 in pinned mode).
     residual: max_i |F̃_i| at theta (including the nudge term).
-    max_eig: largest eigenvalue of the reduced Jacobian (stable iff < 0).
-    converged: Newton reached its tolerance and the residual is below `tol_residual`.
-    stable: max_eig < 0.
+    converged: Newton's residual is finite and below `tol_residual`.
+    stable: the reduced Jacobian J̃ is negative definite (its symmetric part has a
+        Cholesky factor), the condition for a linearly stable equilibrium.
     """
 
     theta: jax.Array
     residual: jax.Array
-    max_eig: jax.Array
     converged: jax.Array
     stable: jax.Array
 
@@ -78,17 +69,6 @@ class Equilibrium(NamedTuple):
     def ok(self) -> jax.Array:
         """Converged and stable: safe to use."""
         return self.converged & self.stable
-
-
-def expand(theta_free: jax.Array, pinned: int) -> jax.Array:
-    """(…, N−1) free phases → (…, N) phases with 0 inserted at `pinned`."""
-    zero = jnp.zeros(theta_free.shape[:-1] + (1,), theta_free.dtype)
-    return jnp.concatenate([theta_free[..., :pinned], zero, theta_free[..., pinned:]], axis=-1)
-
-
-def reduce(x: jax.Array, pinned: int) -> jax.Array:
-    """(…, N) → (…, N−1) without entry `pinned`."""
-    return jnp.concatenate([x[..., :pinned], x[..., pinned + 1 :]], axis=-1)
 
 
 def free_indices(n: int, pinned: int = 0, clamped=None) -> np.ndarray:
@@ -146,11 +126,30 @@ def _start(theta0, n, dtype, pinned, clamped):
     return theta0, theta0[free]
 
 
-def _tolerances(dtype):
-    eps = float(jnp.finfo(dtype).eps)
-    # Newton converges quadratically, so a tolerance near eps^0.75 costs one
-    # extra iteration and leaves the solution accurate to ~eps.
-    return eps**0.75, eps**0.75
+def _default_tol(dtype) -> float:
+    # Accepted residual: a few hundred ulps of an O(1-10) right-hand side.
+    return 1e-8 if dtype == jnp.float64 else 1e-4
+
+
+def _solve_small(A, b):
+    """x = A⁻¹ b for one (n, n) matrix by Gaussian elimination without pivoting.
+
+    Near a stable equilibrium A = J̃ is negative definite, where elimination without
+    pivoting is stable; elsewhere a zero pivot gives non-finite values, which the
+    caller reports as not converged. For the small systems solved here (N ≲ 50) it
+    vectorises across a vmapped batch far better than per-matrix LAPACK calls.
+    """
+    n = A.shape[-1]
+    M = jnp.concatenate([A, b[..., None]], axis=-1)
+
+    def eliminate(k, M):
+        row = M[k] / M[k, k]
+        M = M - M[:, k, None] * row[None, :]
+        return M.at[k].set(row)
+
+    # A rolled loop keeps the compiled program small (it is traced inside scans).
+    M = jax.lax.fori_loop(0, n, eliminate, M)
+    return M[:, -1]
 
 
 def solve(
@@ -169,6 +168,12 @@ def solve(
 ) -> Equilibrium:
     """Newton solve of the reduced (optionally nudged) equilibrium; traceable, no checks.
 
+    Newton's iteration φ ← φ − J̃(φ)⁻¹ F̃(φ) with the analytic reduced Jacobian, until
+    max |F̃| ≤ eps^¾ or `max_steps`; wrapped in `jax.lax.custom_root`, so that
+    derivatives of θ* come from the implicit function theorem,
+    dθ*/dp = −J̃⁻¹ ∂F̃/∂p, and the forward solve is the same code whether or not
+    anything is differentiated.
+
     Args:
         K: (N, N) symmetric couplings.
         omega_c: (N,) frequencies: mean-centred ω^c in pinned mode, ω as is with `clamped`.
@@ -181,47 +186,56 @@ def solve(
         field: b (N,) or scalar in the term b_i sin θ_i, or None.
         clamped: static tuple of oscillators held at their theta0 phases (removed
             from the unknowns), or None for pinned mode.
-        max_steps: Newton iterations.
-        tol_residual: accepted max |F̃| (default ~1e-8 in float64, 1e-4 in float32).
+        max_steps: Newton iterations at most.
+        tol_residual: accepted max |F̃| (default 1e-8 in float64, 1e-4 in float32).
 
-    Returns an `Equilibrium`; differentiable in K, omega_c, beta, target, field and
-    the clamped phases by the implicit function theorem.
+    Returns:
+        An `Equilibrium`; its theta is differentiable in K, omega_c, beta, target,
+        field and the clamped phases.
     """
     n = omega_c.shape[-1]
     dtype = jnp.result_type(omega_c.dtype, K.dtype, float)
     if target is not None and output_mask is None:
         raise ValueError("`output_mask` is required with `target`")
-    rtol, atol = _tolerances(dtype)
     if tol_residual is None:
-        tol_residual = 1e-8 if dtype == jnp.float64 else 1e-4
-    free = free_indices(n, pinned, clamped)
-    base, y0 = _start(theta0, n, dtype, pinned, clamped)
-
-    def fn(phi, args):
-        K_, om_, beta_, target_, field_, base_ = args
-        theta = base_.at[free].set(phi)
-        return vector_field(theta, K_, om_, beta_, target_, output_mask, field_)[free]
-
-    args = (K, omega_c, jnp.asarray(beta, dtype), target, field, base)
-    sol = optx.root_find(
-        fn,
-        optx.Newton(rtol=rtol, atol=atol),
-        y0,
-        args,
-        max_steps=max_steps,
-        throw=False,
-        adjoint=optx.ImplicitAdjoint(),
-    )
-    phi = sol.value
-    theta = base.at[free].set(phi)
-    res = jnp.max(jnp.abs(fn(phi, args))) if free.size else jnp.zeros((), dtype)
-    res = jax.lax.stop_gradient(res)
-    finite = jnp.all(jnp.isfinite(phi))
-    converged = (sol.result == optx.RESULTS.successful) & (res < tol_residual) & finite
+        tol_residual = _default_tol(dtype)
     nudged = target is not None
-    lam = jax.lax.stop_gradient(max_eigenvalue(theta, K, pinned, beta if nudged else 0.0,
-                                               output_mask if nudged else None, field=field, clamped=clamped))
-    return Equilibrium(theta, res, lam, converged, lam < 0)
+    tight = float(jnp.finfo(dtype).eps) ** 0.75  # quadratic convergence: one more step reaches ~eps
+    free = free_indices(n, pinned, clamped)
+    base, phi0 = _start(theta0, n, dtype, pinned, clamped)
+    # Unrolled elimination vectorises well across a vmapped batch of small systems;
+    # beyond a few dozen unknowns LAPACK's pivoted solve is faster and safer.
+    lin_solve = _solve_small if free.size <= 64 else jnp.linalg.solve
+
+    def F(phi):
+        theta = base.at[free].set(phi)
+        return vector_field(theta, K, omega_c, beta, target, output_mask, field)[free]
+
+    def Jr(phi):
+        return reduced_jacobian(base.at[free].set(phi), K, pinned, beta if nudged else 0.0,
+                                output_mask if nudged else None, field=field, clamped=clamped)
+
+    def newton(_, phi0):
+        def cond(state):
+            i, _, f = state
+            return (i < max_steps) & (jnp.max(jnp.abs(f)) > tight)
+
+        def body(state):
+            i, phi, f = state
+            phi = phi - lin_solve(Jr(phi), f)
+            return i + 1, phi, F(phi)
+
+        _, phi, f = jax.lax.while_loop(cond, body, (0, phi0, F(phi0)))
+        return phi, jnp.max(jnp.abs(f))
+
+    def tangent_solve(g, y):
+        return jnp.linalg.solve(jax.jacobian(g)(y), y)
+
+    phi, res = jax.lax.custom_root(F, phi0, newton, tangent_solve, has_aux=True)
+    converged = jnp.isfinite(res) & (res < tol_residual)
+    J = jax.lax.stop_gradient(Jr(phi))
+    stable = jnp.all(jnp.isfinite(jnp.linalg.cholesky(-0.5 * (J + J.T))))
+    return Equilibrium(base.at[free].set(phi), res, converged, stable)
 
 
 def local_field_sweeps(K, omega, theta, groups, *, field=None, sweeps: int = 10):
@@ -351,99 +365,3 @@ def _equilibrium_jit(K, omega, theta0, field, pinned, clamped, method, center, m
             "try method='relax' or another theta0",
         )
     return theta
-
-
-def equilibrium_info(K, omega, pinned: int = 0, *, theta0=None, center: bool | None = None, field=None,
-                     clamped=None, clamped_phases=None, max_steps: int = 50) -> Equilibrium:
-    """Like `equilibrium` (Newton) but returns the full `Equilibrium` report and never raises."""
-    K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
-    theta0, field, clamped, center = c.check_clamping(omega, theta0, field, clamped, clamped_phases, center)
-    return _info_jit(K, omega, theta0, field, pinned, clamped, center, max_steps)
-
-
-@eqx.filter_jit
-def _info_jit(K, omega, theta0, field, pinned, clamped, center, max_steps):
-    omega_c = omega - jnp.mean(omega) if center else omega
-    return solve(K, omega_c, theta0, pinned=pinned, field=field, clamped=clamped, max_steps=max_steps)
-
-
-def _solve_small(A, b):
-    """x = A⁻¹ b for one (n, n) matrix by Gaussian elimination without pivoting, unrolled over the static size.
-
-    Near a stable equilibrium A = J̃ is negative definite, where elimination without
-    pivoting is stable; elsewhere a zero pivot gives non-finite values, which the
-    caller reports as not converged. For the small systems solved here (N ≲ 50) it
-    vectorises across a vmapped batch far better than per-matrix LAPACK calls.
-    """
-    n = A.shape[-1]
-    M = jnp.concatenate([A, b[..., None]], axis=-1)
-
-    def eliminate(k, M):
-        row = M[k] / M[k, k]
-        M = M - M[:, k, None] * row[None, :]
-        return M.at[k].set(row)
-
-    # A rolled loop keeps the compiled program small (it is traced inside scans).
-    M = jax.lax.fori_loop(0, n, eliminate, M)
-    return M[:, -1]
-
-
-def newton(
-    K,
-    omega_c,
-    theta0=None,
-    *,
-    pinned: int = 0,
-    beta=0.0,
-    target=None,
-    output_mask=None,
-    field=None,
-    clamped=None,
-    max_steps: int = 20,
-    tol_residual: float | None = None,
-) -> Equilibrium:
-    """Lean Newton iteration with the analytic reduced Jacobian (values only).
-
-    Same equations, arguments and report as `solve`, for inner loops (training,
-    evaluation) where no derivative of θ* is needed: it avoids the root-finder's
-    generic machinery, which dominates the cost for the small networks that
-    equilibrium propagation trains one sample at a time. Stability is checked by
-    a Cholesky factorisation of −J̃ (finite iff J̃ is negative definite); `max_eig`
-    is not computed (NaN).
-    """
-    n = omega_c.shape[-1]
-    dtype = jnp.result_type(omega_c.dtype, K.dtype, float)
-    if tol_residual is None:
-        tol_residual = 1e-8 if dtype == jnp.float64 else 1e-4
-    nudged = target is not None
-    tight = float(jnp.finfo(dtype).eps) ** 0.75
-    free = free_indices(n, pinned, clamped)
-    base, phi0 = _start(theta0, n, dtype, pinned, clamped)
-    # Unrolled elimination vectorises well across a vmapped batch of small systems;
-    # beyond a few dozen unknowns LAPACK's pivoted solve is faster and safer.
-    lin_solve = _solve_small if free.size <= 64 else jnp.linalg.solve
-
-    def F(phi):
-        theta = base.at[free].set(phi)
-        return vector_field(theta, K, omega_c, beta, target, output_mask, field)[free]
-
-    def Jr(phi):
-        return reduced_jacobian(base.at[free].set(phi), K, pinned, beta if nudged else 0.0,
-                                output_mask if nudged else None, field=field, clamped=clamped)
-
-    def cond(state):
-        i, phi, f = state
-        return (i < max_steps) & (jnp.max(jnp.abs(f)) > tight)
-
-    def body(state):
-        i, phi, f = state
-        phi = phi - lin_solve(Jr(phi), f)
-        return i + 1, phi, F(phi)
-
-    _, phi, f = jax.lax.while_loop(cond, body, (0, phi0, F(phi0)))
-    res = jnp.max(jnp.abs(f))
-    converged = jnp.isfinite(res) & (res < tol_residual)
-    J = Jr(phi)
-    chol = jnp.linalg.cholesky(-0.5 * (J + J.T))
-    stable = jnp.all(jnp.isfinite(chol))
-    return Equilibrium(base.at[free].set(phi), res, jnp.full((), jnp.nan, dtype), converged, stable)

@@ -42,11 +42,22 @@ METHODS = ("ep", "centered", "implicit", "autodiff")
 """Gradient methods of `gradients`: one-sided EP, centred EP (±β), implicit differentiation, autodiff through relaxation."""
 
 
-def output_mask_and_target(n, outputs, target, dtype):
-    """Scatter (M,) output indices/targets into (N,) mask and target vectors."""
-    mask = jnp.zeros((n,), dtype).at[outputs].set(1.0)
-    y = jnp.zeros((n,), dtype).at[outputs].set(target)
-    return mask, y
+def output_target(n: int, outputs, target, dtype=None):
+    """Scatter the outputs' targets into full vectors: (y (N,), m (N,)).
+
+    Args:
+        n: number of oscillators N.
+        outputs: (M,) static output indices.
+        target: (M,) target phases y_out.
+        dtype: dtype of the vectors (default: the target's floating dtype).
+
+    Returns:
+        y (N,) with y[outputs] = target and 0 elsewhere; the mask m (N,), 1 at the outputs.
+    """
+    target = jnp.asarray(target)
+    dtype = jnp.result_type(target.dtype, float) if dtype is None else dtype
+    idx = np.asarray(outputs, dtype=int)
+    return jnp.zeros((n,), dtype).at[idx].set(target.astype(dtype)), jnp.zeros((n,), dtype).at[idx].set(1.0)
 
 
 def loss(theta, y, mask):
@@ -171,7 +182,7 @@ def gradients(
     if method == "autodiff" and clamped is not None:
         raise ValueError("`method='autodiff'` (relaxation) supports pinned mode only, got `clamped`")
     omega_c = omega - jnp.mean(omega) if center else omega
-    mask, y = output_mask_and_target(n, outputs, target.astype(omega.dtype), omega.dtype)
+    y, mask = output_target(n, outputs, target, omega.dtype)
     g = _gradients_jit(K, omega_c, y, mask, theta0, field, float(beta), method, pinned, clamped, t1, dt)
     return g if return_field else g[:2]
 
@@ -180,7 +191,7 @@ def _require(eq, what):
     if not bool(eq.converged):
         raise RuntimeError(f"{what} equilibrium did not converge (residual {float(eq.residual):.3g})")
     if not bool(eq.stable):
-        raise RuntimeError(f"{what} equilibrium is unstable (largest reduced-Jacobian eigenvalue {float(eq.max_eig):.3g})")
+        raise RuntimeError(f"{what} equilibrium is unstable (the reduced Jacobian is not negative definite)")
 
 
 @eqx.filter_jit
@@ -222,3 +233,26 @@ def _gradients_jit(K, omega_c, y, mask, theta0, field, beta, method, pinned, cla
     minus = _nudged(K, omega_c, free.theta, field, -beta, y, mask, pinned, clamped)
     _require(minus, "nudged (−β)")
     return _estimate(minus.theta, plus.theta, -beta, beta, K)
+
+
+def finite_difference_gradients(K, omega_c, y, mask, theta0=None, *, h: float = 1e-5, pinned: int = 0):
+    """Central differences of L(θ*(ω^c, K)) for every ω^c_k (k ≠ pinned) and every edge (i < j).
+
+    A reference for the other methods (use float64): 2(N − 1) + 2·edges equilibrium solves,
+    each warm-started from theta0.
+
+    Returns:
+        (g_ω (N,), g_K (N, N)) as numpy arrays; g_K symmetric, zero off the edges.
+    """
+    L = jax.jit(lambda KK, om: loss(solve(KK, om, theta0, pinned=pinned).theta, y, mask))
+    n = omega_c.shape[0]
+    g_om = np.zeros(n)
+    for k in range(n):
+        if k != pinned:
+            e = jnp.zeros(n, omega_c.dtype).at[k].set(h)
+            g_om[k] = (float(L(K, omega_c + e)) - float(L(K, omega_c - e))) / (2 * h)
+    g_K = np.zeros((n, n))
+    for i, j in zip(*np.nonzero(np.triu(np.asarray(K), 1))):
+        E = jnp.zeros((n, n), K.dtype).at[i, j].set(h).at[j, i].set(h)
+        g_K[i, j] = g_K[j, i] = (float(L(K + E, omega_c)) - float(L(K - E, omega_c))) / (2 * h)
+    return g_om, g_K

@@ -1,183 +1,217 @@
-"""Per-sample equilibrium-propagation training, batched over independent seeds.
+"""Training a `Network` by equilibrium propagation: gradients, masks, optimisers, evaluation.
 
-One training step for sample (x, c) with targets y^c (see `_readout.class_targets`):
+For a sample (x, c) with targets y = `Network.targets`[c] on the outputs O:
 
-  1. ω_in ← s·x at the inputs, ω^c = ω − mean ω;
-  2. free equilibrium θ* (Newton, warm-started from the previous sample's θ*);
-  3. nudged equilibrium θ^β (warm-started from θ*);
-  4. g_ω = −(θ^β − θ*)/β, g_K = [cos Δθ* − cos Δθ^β]/β (existing edges);
-     each component clipped to ±clip; ω ← clip(ω − η_ω g_ω) on the learnable
-     oscillators, K ← clip(K − η_K g_K) on the learnable edges.
+  1. free equilibrium θ* of the sample (`Network.solve`); each output is moved to the
+     branch nearest its target, θ*_m ← y_m + wrap(θ*_m − y_m) (the same physical
+     state; the cost ½ Σ_m (θ_m − y_m)² then measures the angular error);
+  2. nudged equilibrium θ^β (−β (θ_m − y_m) at the outputs), warm-started from θ*,
+     and θ^{−β} as well for the centred estimator;
+  3. the EP estimates of ∂L/∂ω, ∂L/∂K (existing edges) and ∂L/∂b
+     (`ep_estimate`, `field_estimate`).
 
-A step whose free or nudged equilibrium is unconverged or unstable is skipped
-(counted, never used). Everything is a pure function of arrays, so a whole epoch
-is one `lax.scan`, and `jax.vmap` runs many seeds (networks, splits, shuffles)
-at once.
+A sample whose free or nudged equilibrium is unconverged or unstable contributes to
+neither the loss nor the gradient (`ep_batch` averages over the usable ones and
+counts them). `grad_fn` packages this for `kuramoto_jax.run.train` (optionally for an
+ensemble: networks stacked on a leading axis, each with its own batch); updates are
+optax transformations (`sgd`: per-parameter learning rates, element-wise clipping
+and a box projection, the vowel protocol; any `run.make_optimizer` chain otherwise).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
+import optax
 
-from ._equilibrium import newton as solve
-from ._gradients import ep_estimate, loss
-from ._readout import class_targets, readout_cos, readout_nearest
+from .. import parallel
+from ._gradients import ep_estimate, field_estimate, loss, output_target
+from ._network import Network
+from ._readout import readout_cos, wrap
 
-
-class EPHyper(NamedTuple):
-    """Hyper-parameters of vowel-style EP training: β, learning rates, gradient clip, parameter box, encoding, margin."""
-
-    beta: float = 0.1
-    lr_omega: float = 1e-3
-    lr_K: float = 1e-3
-    grad_clip: float = 2.0
-    omega_min: float = -3.0
-    omega_max: float = 3.0
-    K_min: float = 0.01
-    K_max: float = 8.0
-    input_scale: float = 1.5
-    margin: float = 0.2
-    tol_residual: float = 0.01  # accepted max |F̃| (the reference code's threshold)
+ESTIMATORS = ("ep", "centered")
+"""Gradient estimators: one-sided (β) or centred (±β) equilibrium propagation."""
 
 
-class Params(NamedTuple):
-    """Trainable parameters: ω (N,) and K (N, N)."""
-
-    omega: jax.Array  # (N,)
-    K: jax.Array  # (N, N)
+def _with_arrays(net: Network, omega, K, field) -> Network:
+    return eqx.tree_at(lambda m: (m.omega, m.K, m.field), net, (omega, K, field))
 
 
-class Masks(NamedTuple):
-    """Which parameters learn: ω mask (N,) and symmetric K mask (N, N), 1 where learnable."""
+def ep_gradients(net: Network, x, label, beta: float, estimator: str = "ep"):
+    """EP gradient of L = ½ Σ_{m∈outputs} (θ*_m − y_m)² for one sample (traceable).
 
-    omega: jax.Array  # (N,) 1 where ω is learnable
-    K: jax.Array  # (N, N) symmetric, 1 on learnable edges
+    Args:
+        net: the network.
+        x: (D,) input.
+        label: () class index c; the targets are net.targets[c].
+        beta: nudging strength β > 0.
+        estimator: "ep" (θ^β vs θ*) or "centered" (θ^{+β} vs θ^{−β}).
 
-
-class Layout(NamedTuple):
-    """Input and output oscillator indices and the pinned oscillator of the reduced system."""
-
-    inputs: tuple
-    outputs: tuple
-    pinned: int = 0
-
-
-def _sample_system(params, x, layout, hyper):
-    om = params.omega.at[jnp.asarray(layout.inputs)].set(hyper.input_scale * x)
-    return om - jnp.mean(om)
-
-
-def _targets(c, layout, hyper, n, dtype):
-    M = len(layout.outputs)
-    y_out = class_targets(M, hyper.margin)[c]
-    out = jnp.asarray(layout.outputs)
-    mask = jnp.zeros((n,), dtype).at[out].set(1.0)
-    y = jnp.zeros((n,), dtype).at[out].set(y_out.astype(dtype))
-    return y, mask
-
-
-def ep_step(params, masks, warm, x, c, layout: Layout, hyper: EPHyper):
-    """One per-sample EP update. Returns (params, warm, stats dict)."""
-    n = params.omega.shape[-1]
-    dtype = params.omega.dtype
-    omc = _sample_system(params, x, layout, hyper)
-    y, mask = _targets(c, layout, hyper, n, dtype)
-    free = solve(params.K, omc, warm, pinned=layout.pinned, tol_residual=hyper.tol_residual)
-    ok_free = free.converged & free.stable
-    nud = solve(
-        params.K, omc, free.theta, pinned=layout.pinned, beta=hyper.beta, target=y, output_mask=mask,
-        tol_residual=hyper.tol_residual,
-    )
-    ok = ok_free & nud.converged & nud.stable
-    g_om, g_K = ep_estimate(free.theta, nud.theta, 0.0, hyper.beta, params.K)
-    g_om = jnp.clip(g_om, -hyper.grad_clip, hyper.grad_clip) * masks.omega
-    g_K = jnp.clip(g_K, -hyper.grad_clip, hyper.grad_clip) * masks.K
-    om_new = jnp.where(masks.omega > 0, jnp.clip(params.omega - hyper.lr_omega * g_om, hyper.omega_min, hyper.omega_max), params.omega)
-    K_new = jnp.where(params.K > 0, jnp.clip(params.K - hyper.lr_K * g_K, hyper.K_min, hyper.K_max), 0.0)
-    new = Params(jnp.where(ok, om_new, params.omega), jnp.where(ok, K_new, params.K))
-    theta_out = free.theta[jnp.asarray(layout.outputs)]
-    stats = dict(
-        loss=jnp.where(ok_free, loss(free.theta, y, mask), 0.0),
-        correct=ok_free & (readout_cos(theta_out) == c),
-        used=ok_free,
-        skipped=~ok,
-    )
-    return new, jnp.where(ok_free, free.theta, warm), stats
-
-
-def train_epoch(params, masks, x, labels, key, layout: Layout, hyper: EPHyper):
-    """One shuffled pass of per-sample EP updates over (x (S, D), labels (S,)).
-
-    Returns (params, stats) with stats summed over the epoch: loss, correct,
-    used (free equilibrium fine), skipped (update not applied).
+    Returns:
+        (loss (), grads (a `Network` holding ∂L/∂ω, ∂L/∂K, ∂L/∂b), ok (), θ* (N,)); ok says
+        that every equilibrium used converged and is stable.
     """
-    perm = jax.random.permutation(key, x.shape[0])
-    warm0 = jnp.zeros_like(params.omega)
+    out = np.asarray(net.outputs, dtype=int)
+    y_out = net.targets[label]
+    free = net.solve(x)
+    theta = free.theta.at[out].set(y_out + wrap(free.theta[out] - y_out))
+    y, m = output_target(net.n, net.outputs, y_out, net.omega.dtype)
+    plus = net.solve(x, theta, beta=beta, target=y, output_mask=m)
+    ok = free.ok & plus.ok
+    if estimator == "centered":
+        minus = net.solve(x, theta, beta=-beta, target=y, output_mask=m)
+        ok = ok & minus.ok
+        a, ba = minus.theta, -beta
+    else:
+        a, ba = theta, 0.0
+    g_om, g_K = ep_estimate(a, plus.theta, ba, beta, net.K)
+    g_b = field_estimate(a, plus.theta, ba, beta) if net.encoding == "phase" else jnp.zeros_like(g_om)
+    return loss(theta, y, m), _with_arrays(net, g_om, g_K, g_b), ok, theta
 
-    def body(carry, i):
-        p, warm = carry
-        p, warm, st = ep_step(p, masks, warm, x[i], labels[i], layout, hyper)
-        return (p, warm), st
 
-    (params, _), st = jax.lax.scan(body, (params, warm0), perm)
-    return params, jax.tree.map(jnp.sum, st)
+def ep_batch(net: Network, X, labels, beta: float, estimator: str = "ep"):
+    """Mean loss and EP gradients over the usable samples of a batch X (B, D), labels (B,) (traceable).
 
-
-def evaluate(params, x, labels, layout: Layout, hyper: EPHyper):
-    """Free equilibria of every sample, in order, each warm-started from the last.
-
-    Returns dict of per-sample arrays: valid (converged & stable), pred_cos,
-    pred_nearest, diff (θ_out,0 − θ_out,1 for two outputs, else 0), loss.
+    Returns:
+        (loss (), grads `Network`, n_ok ()): a sample whose free or nudged equilibrium failed
+        contributes to neither the loss nor the gradient.
     """
-    n = params.omega.shape[-1]
+    losses, g, ok, _ = jax.vmap(lambda x, c: ep_gradients(net, x, c, beta, estimator))(X, labels)
+    w = ok.astype(losses.dtype)
+    n_ok = jnp.sum(w)
 
-    def body(warm, xc):
-        xi, c = xc
-        omc = _sample_system(params, xi, layout, hyper)
-        eq = solve(params.K, omc, warm, pinned=layout.pinned, tol_residual=hyper.tol_residual)
-        ok = eq.converged & eq.stable
-        th_out = eq.theta[jnp.asarray(layout.outputs)]
-        y, mask = _targets(c, layout, hyper, n, params.omega.dtype)
-        out = dict(
-            valid=ok,
-            pred_cos=readout_cos(th_out),
-            pred_nearest=readout_nearest(th_out, hyper.margin),
-            diff=th_out[0] - th_out[-1],
-            loss=loss(eq.theta, y, mask),
-        )
-        return jnp.where(ok, eq.theta, warm), out
+    def mean(a):
+        return jnp.tensordot(w, jnp.where(ok.reshape((-1,) + (1,) * (a.ndim - 1)), a, 0.0), axes=1) / jnp.maximum(n_ok, 1.0)
 
-    _, out = jax.lax.scan(body, jnp.zeros_like(params.omega), (x, labels))
-    return out
+    return mean(losses), jax.tree.map(mean, g), n_ok
 
 
-def accuracies(ev_train, y_train, ev_test, y_test):
-    """Accuracies (over valid samples) for the three readouts, any leading batch axes.
+def grad_fn(beta: float, estimator: str = "ep", mask: Network | None = None, *, ensemble: bool = False) -> Callable:
+    """The `grad_fn(params, batch, key) -> ((loss, aux), grads)` of `kuramoto_jax.run.train` (has_aux=True).
 
-    "calibrated" fits the orientation of the two-output ordering on the training set:
-    if the "nearest" decision is right on fewer than half of the training samples,
-    the assignment is flipped (for both train and test); "cos_calibrated" does the
-    same for the paper's argmax cos θ_out readout. (Exact complements assume every
-    sample's equilibrium is valid, which `valid_test` reports.)
+    Args:
+        beta: nudging strength β.
+        estimator: "ep" or "centered".
+        mask: a `Network` of 0/1 arrays (`learnable_mask`): gradients of frozen entries are zeroed.
+        ensemble: params are networks stacked on a leading axis E and batch = (X (E, B, D),
+            labels (E, B)), one batch per member; the loss is the members' mean.
+
+    Returns:
+        The function; aux = {"usable": share of the samples whose equilibria were usable} and,
+        for an ensemble, "usable_members" (E,) per member.
     """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"`estimator` must be one of {ESTIMATORS}, got {estimator!r}")
 
-    def acc(pred, y, valid):
-        return jnp.sum((pred == y) & valid, -1) / jnp.maximum(jnp.sum(valid, -1), 1)
+    def one(net, X, labels):
+        return ep_batch(net, X, labels, beta, estimator)
 
-    out = {}
-    for name in ("cos", "nearest"):
-        out[f"train_{name}"] = acc(ev_train[f"pred_{name}"], y_train, ev_train["valid"])
-        out[f"test_{name}"] = acc(ev_test[f"pred_{name}"], y_test, ev_test["valid"])
-    flip = out["train_nearest"] < 0.5
-    out["train_calibrated"] = jnp.where(flip, 1.0 - out["train_nearest"], out["train_nearest"])
-    out["test_calibrated"] = jnp.where(flip, 1.0 - out["test_nearest"], out["test_nearest"])
-    # The paper's readout with its orientation fitted on the training set: tests
-    # whether a failed seed is inverted (all information present, labels swapped).
-    flip_cos = out["train_cos"] < 0.5
-    out["train_cos_calibrated"] = jnp.where(flip_cos, 1.0 - out["train_cos"], out["train_cos"])
-    out["test_cos_calibrated"] = jnp.where(flip_cos, 1.0 - out["test_cos"], out["test_cos"])
-    out["valid_test"] = jnp.mean(ev_test["valid"], -1)
-    return out
+    def fn(params, batch, key):
+        X, labels = batch
+        lss, g, n_ok = (jax.vmap(one) if ensemble else one)(params, X, labels)
+        if mask is not None:
+            g = jax.tree.map(lambda a, m: a * m, g, mask)
+        aux = {"usable": jnp.sum(n_ok) / labels.size}
+        if ensemble:
+            aux["usable_members"] = n_ok / labels.shape[-1]
+        return (jnp.mean(lss), aux), g
+
+    return fn
+
+
+def learnable_mask(net: Network, *, omega: bool = True, K: bool = True, field: bool = False) -> Network:
+    """A `Network` of 0/1 arrays: ω of the non-inputs, K on existing edges, b of hidden and outputs."""
+    n, dtype = net.n, net.omega.dtype
+    learn = np.zeros(n)
+    learn[list(net.learnable)] = 1.0
+    hid_out = np.zeros(n)
+    hid_out[list(net.hidden + net.outputs)] = 1.0
+    m_om = jnp.asarray(learn * omega, dtype)
+    m_K = (net.K != 0).astype(dtype) * float(K)
+    m_b = jnp.asarray(hid_out * field, dtype)
+    return _with_arrays(net, m_om, m_K, m_b)
+
+
+def project_box(lower, upper) -> optax.GradientTransformation:
+    """An optax transformation that keeps params + updates inside [lower, upper] (pytrees like params)."""
+
+    def init(params):
+        return optax.EmptyState()
+
+    def update(updates, state, params):
+        new = optax.projections.projection_box(optax.apply_updates(params, updates), lower, upper)
+        return jax.tree.map(lambda a, p: a - p, new, params), state
+
+    return optax.GradientTransformation(init, update)
+
+
+def sgd(mask: Network, *, lr_omega: float, lr_K: float, lr_field: float = 0.0, clip: float | None = None,
+        omega_box=(-np.inf, np.inf), K_box=(-np.inf, np.inf)) -> optax.GradientTransformation:
+    """Plain SGD with a learning rate per parameter kind, element-wise clipping and a parameter box.
+
+    The chain: optax.clip(clip) on every gradient component → −η_ω, −η_K, −η_b per kind →
+    projection of the learnable entries of `mask` onto ω ∈ omega_box and, on existing edges,
+    K ∈ K_box (frozen entries get zero gradients and stay as they are).
+
+    Args:
+        mask: the learnable entries (`learnable_mask`), possibly stacked for an ensemble.
+        lr_omega: learning rate of ω.
+        lr_K: learning rate of K.
+        lr_field: learning rate of b.
+        clip: clip every gradient component to ±clip (None: no clipping).
+        omega_box: (low, high) of the learnable ω.
+        K_box: (low, high) of K on the learnable edges.
+    """
+    inf = jnp.inf
+    lower = _with_arrays(mask, jnp.where(mask.omega > 0, omega_box[0], -inf), jnp.where(mask.K > 0, K_box[0], -inf),
+                         jnp.full_like(mask.field, -inf))
+    upper = _with_arrays(mask, jnp.where(mask.omega > 0, omega_box[1], inf), jnp.where(mask.K > 0, K_box[1], inf),
+                         jnp.full_like(mask.field, inf))
+    rates = _with_arrays(mask, -lr_omega * jnp.ones_like(mask.omega), -lr_K * jnp.ones_like(mask.K),
+                         -lr_field * jnp.ones_like(mask.field))
+    scale = optax.GradientTransformation(
+        lambda params: optax.EmptyState(),
+        lambda updates, state, params=None: (jax.tree.map(lambda u, r: u * r, updates, rates), state))
+    chain = [optax.clip(clip)] if clip is not None else []
+    return optax.chain(*chain, scale, project_box(lower, upper))
+
+
+def evaluate(net: Network, x, label) -> dict:
+    """The free equilibrium of one sample x (D,) with class `label`, read out (traceable).
+
+    Map it over samples with `jax.vmap` or `kuramoto_jax.parallel.batch_map`
+    (e.g. `batch_map(functools.partial(evaluate, net), X, labels)`).
+
+    Returns:
+        dict: valid () (converged and stable), pred () (`readout`), pred_cos () (`readout_cos`),
+        loss () (½ Σ_m wrap(θ_m − y_m)² over the outputs) and theta_out (M,).
+    """
+    eq = net.solve(x)
+    th = eq.theta[np.asarray(net.outputs, dtype=int)]
+    return dict(valid=eq.ok, pred=net.classify(eq.theta), pred_cos=readout_cos(th),
+                loss=0.5 * jnp.sum(wrap(th - net.targets[label]) ** 2), theta_out=th)
+
+
+def predict(net: Network, X) -> jax.Array:
+    """Class labels (B,) of inputs X (B, D): the nearest target pattern at each free equilibrium.
+
+    A sample whose free equilibrium did not converge or is unstable gets label −1 (no
+    prediction: it counts as wrong in an accuracy). The samples are spread over the
+    devices with `kuramoto_jax.parallel.batch_map` (inside a run: the run's devices).
+    """
+    if net.omega.ndim != 1:
+        raise ValueError(f"`net` is an ensemble of {net.omega.shape[:-1]} networks; predict with one member "
+                         "(`ep.load(run_dir, member=i)` or jax.tree.map(lambda a: a[i], net))")
+    X = jnp.asarray(X)
+    if X.ndim != 2 or X.shape[-1] != len(net.inputs):
+        raise ValueError(f"`x` must have shape (batch, {len(net.inputs)}), got {X.shape}")
+
+    def one(x):
+        eq = net.solve(x)
+        return jnp.where(eq.ok, net.classify(eq.theta), -1)
+
+    return parallel.batch_map(one, X)

@@ -11,11 +11,11 @@ logits L_ij. A normalisation then maps L (n, n) to K (n, n):
 * cluster synchrony: signed couplings, each row scaled to unit L2 norm,
   K ← ½(K + Kᵀ), then divided by n (the 1/n of the cluster dynamics).
 
-The modules are flax.linen: the parameters are a plain pytree, which is what
-optax, `kuramoto_jax.run.train` and its checkpoints consume, and `apply` is a
-pure function that can be jitted, vmapped over graphs and mapped over row
-blocks. (nnx's stateful objects add nothing here and need a split/merge at
-every jit boundary.)
+The network is an equinox Module, as everywhere in the project: the model is a pytree that
+goes straight through vmap (seed ensembles), jit, grad, optax and the checkpoints (whose
+leaves are then named, e.g. `tree.params.layers[0].weight`), with no separate
+parameter dict; `CouplingFunction` pairs the network with its normalisation, so a
+trained model is `K = model.couplings(features)`.
 
 Why no BatchNorm (used by the reference code): batch statistics over the n²
 pairs of one graph make K_ij depend on the whole graph, so the function
@@ -25,9 +25,9 @@ and a block-wise build would need two passes. A plain MLP trains well here.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
-import flax.linen as nn
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,7 +37,11 @@ NORMALISATIONS = ("global", "clusters", "clusters_centred", "clusters_graph_cent
 CENTRINGS = ("none", "row", "graph")
 
 
-class PairMLP(nn.Module):
+def _leaky(h, slope):
+    return jnp.where(h > 0, h, slope * h)
+
+
+class PairMLP(eqx.Module):
     """K_μ: R^d × R^d → R, an MLP on the concatenated pair [x_i, x_j].
 
     Called on row features (B, d) and column features (M, d) it returns the
@@ -48,51 +52,60 @@ class PairMLP(nn.Module):
     and broadcast over pairs; only the deeper layers cost O(B M h²).
 
     Attributes:
-        hidden: widths of the hidden layers (paper: (128, 128)).
+        first: W (2d, h_1) of the first layer.
+        first_bias: c (h_1,).
+        layers: (W (h_{l-1}, h_l), c (h_l,)) of the deeper hidden layers.
+        out: w (h_last,) of the output layer (no bias: every normalisation removes a constant shift).
         negative_slope: slope of the LeakyReLU for negative inputs.
     """
 
-    hidden: Sequence[int] = (128, 128)
-    negative_slope: float = 0.2
+    first: jax.Array
+    first_bias: jax.Array
+    layers: tuple
+    out: jax.Array
+    negative_slope: float = eqx.field(static=True)
 
-    @nn.compact
+    def __init__(self, num_features: int, hidden: Sequence[int] = (128, 128), negative_slope: float = 0.2, *,
+                 key, dtype=None):
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
+            raise ValueError(f"`num_features` must be a positive int, got {num_features!r}")
+        hidden = tuple(int(h) for h in hidden)
+        if len(hidden) == 0 or min(hidden) < 1:
+            raise ValueError(f"`hidden` must be a non-empty list of positive widths, got {hidden!r}")
+        dtype = dtype or jnp.result_type(float)
+        widths = (2 * int(num_features),) + hidden
+        keys = jax.random.split(key, len(widths))
+        # LeCun-normal weights (variance 1/fan-in) and zero biases.
+        init = lambda k, shape: jax.random.normal(k, shape, dtype) / np.sqrt(shape[0])
+        self.first = init(keys[0], (widths[0], widths[1]))
+        self.first_bias = jnp.zeros((widths[1],), dtype)
+        self.layers = tuple((init(keys[i], (widths[i], widths[i + 1])), jnp.zeros((widths[i + 1],), dtype))
+                            for i in range(1, len(hidden)))
+        self.out = init(keys[-1], (widths[-1], 1))[:, 0]
+        self.negative_slope = float(negative_slope)
+
     def __call__(self, x_rows, x_cols):
+        """Logits L (B, M) of the pairs of x_rows (B, d) and x_cols (M, d)."""
         x_rows = jnp.asarray(x_rows)
         x_cols = jnp.asarray(x_cols)
         d = x_rows.shape[-1]
-        h0 = self.hidden[0]
-        w1 = self.param("w1", nn.initializers.lecun_normal(), (2 * d, h0), x_rows.dtype)
-        b1 = self.param("b1", nn.initializers.zeros, (h0,), x_rows.dtype)
-        a = x_rows @ w1[:d]  # (B, h0)
-        c = x_cols @ w1[d:] + b1  # (M, h0)
-        h = self._act(a[..., :, None, :] + c[..., None, :, :])  # (B, M, h0)
-        for i, width in enumerate(self.hidden[1:]):
-            h = self._act(nn.Dense(width, name=f"dense{i + 2}")(h))
-        # No bias on the last layer: a constant shift is removed by every normalisation anyway.
-        return nn.Dense(1, use_bias=False, name="out")(h)[..., 0]
-
-    def _act(self, h):
-        return jax.nn.leaky_relu(h, self.negative_slope)
+        a = x_rows @ self.first[:d]  # (B, h1)
+        c = x_cols @ self.first[d:] + self.first_bias  # (M, h1)
+        h = _leaky(a[..., :, None, :] + c[..., None, :, :], self.negative_slope)  # (B, M, h1)
+        for w, b in self.layers:
+            h = _leaky(h @ w + b, self.negative_slope)
+        return h @ self.out
 
 
 def init_coupling(key, num_features: int, hidden: Sequence[int] = (128, 128), negative_slope: float = 0.2,
-                  dtype=jnp.float32):
-    """Build a `PairMLP` and its parameters for features of dimension `num_features`.
+                  dtype=None) -> PairMLP:
+    """A freshly initialised `PairMLP` for features of dimension `num_features` (the key: typed or legacy)."""
+    from kuramoto_jax._validate import prng_key
 
-    Returns (module, params).
-    """
-    if not isinstance(num_features, (int, np.integer)) or num_features < 1:
-        raise ValueError(f"`num_features` must be a positive int, got {num_features!r}")
-    hidden = tuple(int(h) for h in hidden)
-    if len(hidden) == 0 or min(hidden) < 1:
-        raise ValueError(f"`hidden` must be a non-empty list of positive widths, got {hidden!r}")
-    module = PairMLP(hidden=hidden, negative_slope=float(negative_slope))
-    x = jnp.zeros((1, num_features), dtype)
-    params = module.init(key, x, x)["params"]
-    return module, params
+    return PairMLP(num_features, hidden, negative_slope, key=prng_key("key", key), dtype=dtype)
 
 
-def pair_logits(module: PairMLP, params, x, x_cols=None, block_rows: int | None = None):
+def pair_logits(net: PairMLP, x, x_cols=None, block_rows: int | None = None):
     """Logits L (n, M) of all pairs, built in row blocks of `block_rows`.
 
     x: (n, d) row features; x_cols: (M, d) column features (default x).
@@ -104,20 +117,16 @@ def pair_logits(module: PairMLP, params, x, x_cols=None, block_rows: int | None 
     if x.ndim != 2:
         raise ValueError(f"`x` must be (n, d) features, got shape {x.shape}")
     x_cols = x if x_cols is None else jnp.asarray(x_cols)
-
-    def apply(rows):
-        return module.apply({"params": params}, rows, x_cols)
-
     n = x.shape[0]
     if block_rows is None or block_rows >= n:
-        return apply(x)
+        return net(x, x_cols)
     block_rows = int(block_rows)
     if block_rows < 1:
         raise ValueError(f"`block_rows` must be a positive int, got {block_rows}")
     nb = -(-n // block_rows)
     pad = nb * block_rows - n
     xp = jnp.concatenate([x, jnp.zeros((pad, x.shape[1]), x.dtype)]) if pad else x
-    blocks = jax.lax.map(apply, xp.reshape(nb, block_rows, x.shape[1]))
+    blocks = jax.lax.map(lambda rows: net(rows, x_cols), xp.reshape(nb, block_rows, x.shape[1]))
     return blocks.reshape(nb * block_rows, -1)[:n]
 
 
@@ -184,11 +193,32 @@ def normalise(logits, kind: str):
     raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {kind!r}")
 
 
-def coupling_matrix(module: PairMLP, params, x, normalisation: str = "global", block_rows: int | None = None):
+def coupling_matrix(net: PairMLP, x, normalisation: str = "global", block_rows: int | None = None):
     """K_μ(X): the normalised (n, n) coupling matrix of the features x (n, d)."""
     if normalisation not in NORMALISATIONS:
         raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {normalisation!r}")
-    return normalise(pair_logits(module, params, x, block_rows=block_rows), normalisation)
+    return normalise(pair_logits(net, x, block_rows=block_rows), normalisation)
+
+
+class CouplingFunction(eqx.Module):
+    """A coupling function: the pair network and the normalisation that turns its logits into K.
+
+    `kuramoto_jax.kuranet.load(run_dir)` returns one (the trained member chosen by validation).
+
+    Attributes:
+        net: the `PairMLP` K_μ.
+        normalisation: one of `NORMALISATIONS` ("global" for the synchrony tasks, "clusters…" for clusters).
+    """
+
+    net: PairMLP
+    normalisation: str = eqx.field(static=True, default="global")
+
+    def couplings(self, features, block_rows: int | None = None):
+        """K (n, n) for oscillator features (n, d), built in row blocks of `block_rows` when given."""
+        x = jnp.asarray(features)
+        if x.ndim != 2 or x.shape[1] != self.net.first.shape[0] // 2:
+            raise ValueError(f"`features` must have shape (n, {self.net.first.shape[0] // 2}), got {x.shape}")
+        return coupling_matrix(self.net, x, self.normalisation, block_rows)
 
 
 def block_control_matrix(labels, num_groups: int, max_abs: float):

@@ -110,3 +110,44 @@ def pixel_features(image):
     h, w, _ = image.shape
     qq, pp = np.mgrid[0:h, 0:w]
     return np.concatenate([image.reshape(-1, 3), (pp / w).reshape(-1, 1), (qq / h).reshape(-1, 1)], 1).astype(np.float32)
+
+
+def dataset_pools(name: str, key, train_size: int, test_size: int, k: int = 5):
+    """Training and test pools of a labelled dataset, drawn from two named streams of `key`.
+
+    Returns:
+        (train pool, test pool, number of groups), each pool (x (N, 2), labels (N,)) as JAX arrays
+        (features in the default float dtype).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from kuramoto_jax import stream_key
+
+    pools = []
+    for part, size in (("train", train_size), ("test", test_size)):
+        seed = int(jax.random.randint(stream_key(key, part), (), 0, 2**31 - 1))
+        x, y, k = make_dataset(name, size, seed=seed, k=k)
+        pools.append((jnp.asarray(x, jnp.result_type(float)), jnp.asarray(y)))
+    return pools[0], pools[1], k
+
+
+def image_pools(image, segments, key):
+    """Pixels of an image as labelled points, split in two random halves (training, test).
+
+    Args:
+        image: (h, w, 3) in [0, 1].
+        segments: (h, w) integer labels.
+        key: PRNG key of the split.
+
+    Returns:
+        (train pool, test pool, number of segments, whole pool): pools (features (N, 5), labels (N,)).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray(pixel_features(image), jnp.result_type(float))
+    y = jnp.asarray(np.asarray(segments).reshape(-1))
+    perm = jax.random.permutation(key, x.shape[0])
+    tr, te = perm[: x.shape[0] // 2], perm[x.shape[0] // 2:]
+    return (x[tr], y[tr]), (x[te], y[te]), int(y.max()) + 1, (x, y)

@@ -76,3 +76,12 @@ def best_dice(a, b):
 def symmetric_best_dice(pred, truth):
     """SBD = min(BD(pred, truth), BD(truth, pred)) ∈ [0, 1] (1: identical up to relabelling)."""
     return min(best_dice(pred, truth), best_dice(truth, pred))
+
+
+def r_squared(x, y) -> float:
+    """r² of the least-squares line y ≈ a x + b (squared Pearson correlation); NaN below 3 points or without spread."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1] ** 2)

@@ -34,8 +34,9 @@ def _check(draws, truths):
     return draws, truths
 
 
-def nrmse(draws, truths):
-    """(P,) normalised root-mean-square error, BayesFlow's definition."""
+def range_normalised_rmse(draws, truths):
+    """(P,) root-mean-square error over data sets, normalised by the range of the true values and
+    taken as the median over draws (BayesFlow's NRMSE; the "nrmse" of the studies' metrics)."""
     draws, truths = _check(draws, truths)
     rmse = np.sqrt(np.mean((draws - truths[:, None, :]) ** 2, axis=0))  # (L, P)
     span = truths.max(0) - truths.min(0)

@@ -3,11 +3,13 @@ r"""Conditional normalizing flows q_φ(θ | x) for neural posterior estimation.
 The flow acts on standardised unbounded parameters and is conditioned on
 standardised summaries:
 
-    u = logit((θ − low)/(high − low)),   z = (u − μ_u)/s_u,   c = (x − μ_x)/s_x,
-    log q(θ | x) = log q_flow(z | c) − Σ_p log s_u,p + Σ_p log|du_p/dθ_p|.
+    θ = low + (high − low) σ(u),   u = μ_u + s_u z,   c = (x − μ_x)/s_x,
+    q(θ | x) = q_flow(z | c) |dz/dθ|.
 
 The flow itself is flowjax's coupling flow (affine or rational-quadratic spline
-transformers): the bijectors are a maintained library's, not ours. With a learned summary
+transformers), and the map z ↦ θ is a chain of flowjax bijections (`Affine`, `Sigmoid`,
+`Affine`), so `q(θ | x)` is a flowjax `Transformed` distribution whose log-Jacobian is
+flowjax's: the bijectors are a maintained library's, not ours. With a learned summary
 network (`FlowConfig.embedding`), the last T_seq·F entries of x are a sequence that
 `SequenceEmbedding` maps to E numbers, and the flow is conditioned on
 c = [standardised fixed summaries, embedding].
@@ -15,66 +17,25 @@ c = [standardised fixed summaries, embedding].
 
 from __future__ import annotations
 
-import dataclasses
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpy as np
-from flowjax.bijections import RationalQuadraticSpline
-from flowjax.distributions import Normal
+from flowjax.bijections import Affine, Chain, RationalQuadraticSpline, Sigmoid
+from flowjax.distributions import Normal, Transformed
 from flowjax.flows import coupling_flow, masked_autoregressive_flow
 
+from kuramoto_jax._validate import prng_key
+
+from ._config import FlowConfig
 from ._embedding import SequenceEmbedding
-from ._priors import to_bounded, to_unbounded
-
-TRANSFORMERS = ("affine", "spline")
-ARCHITECTURES = ("coupling", "autoregressive")
-EMBEDDINGS = ("none", "conv")
-
-
-@dataclasses.dataclass(frozen=True)
-class FlowConfig:
-    """Hyperparameters that rebuild the flow (saved next to its weights).
-
-    Attributes:
-        transformer: "affine" or "spline" (rational-quadratic, `knots` bins on [−interval, interval]).
-        architecture: "coupling" (RealNVP-style) or "autoregressive" (MAF).
-        flow_layers, nn_width, nn_depth: number of layers and conditioner MLP size.
-        knots, interval: spline resolution and support (outside: identity).
-        embedding: "none", or "conv" for a learned summary network over the sequence part of x.
-        embedding_dim, embedding_width: its output size E and width W.
-    """
-
-    transformer: str = "spline"
-    architecture: str = "coupling"
-    flow_layers: int = 6
-    nn_width: int = 128
-    nn_depth: int = 2
-    knots: int = 8
-    interval: float = 5.0
-    embedding: str = "none"
-    embedding_dim: int = 16
-    embedding_width: int = 32
-
-    def __post_init__(self):
-        if self.transformer not in TRANSFORMERS:
-            raise ValueError(f"`transformer` must be one of {TRANSFORMERS}, got {self.transformer!r}")
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"`architecture` must be one of {ARCHITECTURES}, got {self.architecture!r}")
-        if self.embedding not in EMBEDDINGS:
-            raise ValueError(f"`embedding` must be one of {EMBEDDINGS}, got {self.embedding!r}")
-        for name in ("flow_layers", "nn_width", "nn_depth", "knots", "embedding_dim", "embedding_width"):
-            val = getattr(self, name)
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"`{name}` must be an integer ≥ 1, got {val!r}")
-        if not self.interval > 0:
-            raise ValueError(f"`interval` must be > 0, got {self.interval!r}")
-
+from ._priors import to_unbounded
 
 def build_flow(key, dim: int, cond_dim: int, config: FlowConfig):
-    """A flowjax conditional flow on ℝ^dim with a standard normal base, conditioned on ℝ^cond_dim."""
+    """A flowjax conditional flow on ℝ^dim with a standard normal base, conditioned on ℝ^cond_dim.
+
+    `key` may be typed or a legacy `jax.random.PRNGKey`."""
+    key = prng_key("key", key)
     transformer = None
     if config.transformer == "spline":
         transformer = RationalQuadraticSpline(knots=config.knots, interval=config.interval)
@@ -125,21 +86,33 @@ class PosteriorEstimator(eqx.Module):
         u = to_unbounded(theta, self.low, self.high)
         return (u - jax.lax.stop_gradient(self.u_mean)) / jax.lax.stop_gradient(self.u_std)
 
+    def bijection(self):
+        """The flowjax bijection z ↦ θ = low + (high − low) σ(μ_u + s_u z) on ℝ^P → (low, high)."""
+        return Chain([_affine(self.u_mean, self.u_std), Sigmoid(self.u_mean.shape),
+                      _affine(self.low, self.high - self.low)])
+
+    def distribution(self):
+        """q(θ | c) as a flowjax distribution on the prior box, conditioned on c = `condition(x)`."""
+        return Transformed(self.flow, self.bijection())
+
     def log_prob_standardised(self, theta, x):
         """log q_flow(z | c): the training objective (θ's Jacobian terms are constant in φ)."""
         return self.flow.log_prob(self._z(theta), self.condition(x))
 
     def log_prob(self, theta, x):
         """log q(θ | x) in the original parameter space; θ (..., P), x (..., D)."""
-        z = self._z(theta)
-        w = (theta - self.low) / (self.high - self.low)
-        log_jac = -jnp.log(self.u_std) - jnp.log(self.high - self.low) - jnp.log(w) - jnp.log1p(-w)
-        return self.flow.log_prob(z, self.condition(x)) + jnp.sum(log_jac, -1)
+        return self.distribution().log_prob(theta, self.condition(x))
 
     def sample(self, key, x, num_samples: int):
-        """num_samples draws θ ~ q(θ | x) for one summary vector x (D,): (num_samples, P)."""
-        z = self.flow.sample(key, (num_samples,), condition=self.condition(x))
-        return to_bounded(z * self.u_std + self.u_mean, self.low, self.high)
+        """num_samples draws θ ~ q(θ | x) for one summary vector x (D,): (num_samples, P);
+        `key` typed or a legacy `jax.random.PRNGKey`."""
+        return self.distribution().sample(prng_key("key", key), (num_samples,), condition=self.condition(x))
+
+
+def _affine(loc, scale):
+    """flowjax `Affine(loc, scale)` holding `scale` as given (its default stores softplus⁻¹(scale),
+    which would round the fixed standardisation); scale > 0 here by construction."""
+    return eqx.tree_at(lambda b: b.scale, Affine(loc, scale), jnp.asarray(scale))
 
 
 def _networks(key, dim: int, x_dim: int, config: FlowConfig, sequence_shape):
@@ -163,7 +136,9 @@ def make_estimator(key, theta, x, low, high, config: FlowConfig, sequence_shape=
     """A fresh estimator whose standardisation uses training pairs θ (M, P), x (M, D).
 
     sequence_shape: (T_seq, F) of the sequence at the end of x, needed with an embedding.
+    `key` may be typed or a legacy `jax.random.PRNGKey`.
     """
+    key = prng_key("key", key)
     theta = jnp.asarray(theta)
     x = jnp.asarray(x)
     if theta.ndim != 2 or x.ndim != 2 or theta.shape[0] != x.shape[0]:

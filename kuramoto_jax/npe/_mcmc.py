@@ -28,6 +28,9 @@ import numpy as np
 import numpyro
 from numpyro.infer import MCMC, NUTS, SA
 
+from kuramoto_jax._validate import prng_key
+from kuramoto_jax.parallel import batch_map
+
 from ._summaries import paper_summaries
 
 
@@ -62,8 +65,9 @@ class ECDFLikelihood:
         theta0 = jnp.asarray(theta0)
         if theta0.shape != (simulator.num_params,):
             raise ValueError(f"`theta0` must have shape ({simulator.num_params},), got {theta0.shape}")
-        k_ref, k_crn = jax.random.split(key)
-        feats = jax.vmap(lambda k: feature_fn(simulator.simulate(k, theta0)))(jax.random.split(k_ref, num_ref))
+        k_ref, k_crn = jax.random.split(prng_key("key", key))
+        # The reference simulations are a batch: spread over the run's devices.
+        feats = batch_map(lambda k: feature_fn(simulator.simulate(k, theta0)), jax.random.split(k_ref, num_ref))
         flat = feats.reshape(-1, feats.shape[-1])  # (num_ref·T, F)
         qs = jnp.linspace(0.0, 1.0, num_bins + 2)[1:-1]
         bins = jnp.quantile(flat, qs, axis=0).T  # (F, B) inner quantiles of the pooled features
@@ -115,5 +119,5 @@ def sample_ecdf_posterior(likelihood: ECDFLikelihood, key, observation, num_samp
 
     kernel = NUTS(model, max_tree_depth=max_tree_depth) if sampler == "nuts" else SA(model)
     mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, progress_bar=progress_bar)
-    mcmc.run(key)
+    mcmc.run(prng_key("key", key))
     return np.asarray(mcmc.get_samples()["theta"])

@@ -12,8 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kuramoto_jax.run import load_run
+
 from .._validate import prng_key
-from ._flows import FlowConfig, PosteriorEstimator, skeleton
+from ._config import FlowConfig
+from ._flows import PosteriorEstimator, skeleton
 from ._simulators import NetworkSimulator, ObservationProtocol, simple_network, three_node_network
 from ._summaries import SummaryConfig, summarize
 
@@ -116,14 +119,33 @@ def save_posterior(run_dir, posterior: Posterior, sim_spec: dict, flow_config: F
     (run_dir / SPEC).write_text(json.dumps(spec, indent=2))
 
 
-def load_posterior(run_dir) -> Posterior:
-    """The posterior saved in a run folder (posterior.json + posterior.eqx)."""
+STUDIES = ("npe.simple", "npe.three_node", "npe.mcmc_compare")
+"""The studies whose run folders hold a posterior."""
+
+
+def load_posterior(run_dir, *, require_complete: bool = True) -> Posterior:
+    """The posterior saved in a run folder (posterior.json + posterior.eqx).
+
+    A run folder (one with config.yaml or metrics.json) is checked with
+    `kuramoto_jax.run.load_run`: a run of another study, or an unfinished run when
+    `require_complete`, is a ValueError saying so. A folder written by `save_posterior`
+    outside a run is read as it is.
+
+    Args:
+        run_dir: the folder.
+        require_complete: reject a run that has not completed (a study reading the posterior
+            its own run just trained passes False).
+    """
     run_dir = pathlib.Path(run_dir)
+    if (run_dir / "config.yaml").is_file() or (run_dir / "metrics.json").is_file():
+        load_run(run_dir, studies=STUDIES, require_complete=require_complete)
     if not (run_dir / SPEC).is_file() or not (run_dir / WEIGHTS).is_file():
         raise FileNotFoundError(f"`run_dir` {run_dir} holds no {SPEC} and {WEIGHTS}: expected a run folder of an npe study")
     spec = json.loads((run_dir / SPEC).read_text())
     simulator = simulator_from_spec(spec["simulator"])
-    like = skeleton(spec["dim"], spec["cond_dim"], FlowConfig(**spec["flow"]), dtype=jnp.dtype(spec["dtype"]),
+    # A float64 posterior read where float64 is off is read as float32 (the weights are rounded).
+    dtype = jnp.dtype(spec["dtype"]) if jax.config.jax_enable_x64 else jnp.dtype(jnp.float32)
+    like = skeleton(spec["dim"], spec["cond_dim"], FlowConfig(**spec["flow"]), dtype=dtype,
                     sequence_shape=tuple(spec.get("sequence_shape", ())))
     est = eqx.tree_deserialise_leaves(run_dir / WEIGHTS, like)
     return Posterior(est, simulator, SummaryConfig(**spec["summary"]))

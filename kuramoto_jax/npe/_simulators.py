@@ -26,6 +26,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import kuramoto_jax as kj
+from kuramoto_jax._streams import stream_key
+from kuramoto_jax._validate import prng_key
+from kuramoto_jax.parallel import batch_map
 
 from ._priors import uniform_prior
 
@@ -240,50 +243,47 @@ def three_node_network(
     )
 
 
-def simulate_dataset(simulator, key, num, fn=None, chunk: int = 1000, params=None, progress=None):
-    """Draw θ ~ prior and y ~ simulator(θ) for `num` data sets in jitted vmapped chunks.
+def simulate_dataset(simulator, key, num, fn=None, batch_size: int | None = None, params=None):
+    """Draw θ_m ~ prior and y_m ~ simulator(θ_m), m = 0..num−1, batched over the run's devices.
+
+    Data set m uses the streams `stream_key(key, "prior", m)` and `stream_key(key, "simulate", m)`,
+    so the first M data sets are the same whatever `num` ≥ M, `batch_size` or device count.
+    The batch goes through `kuramoto_jax.parallel.batch_map` without a `devices` argument:
+    inside a run it is spread over the run's devices, elsewhere over every device.
 
     Args:
         simulator: a `NetworkSimulator`.
-        key: PRNG key.
+        key: PRNG key (typed, or a legacy `jax.random.PRNGKey`).
         num: number of data sets.
-        fn: y (T_obs, N) ↦ array, applied inside the batch (e.g. summaries) so that
+        fn: y (T_obs, N) ↦ pytree of arrays, applied inside the batch (e.g. summaries) so that
             only what is needed is stored; default keeps y.
-        chunk: data sets per compiled batch (bounds memory).
+        batch_size: data sets vmapped at once on each device (sequential chunks bound peak
+            memory); None: the whole share of a device at once.
         params: optional (num, P) parameters to use instead of prior draws.
-        progress: optional wrapper for the chunk iterator (e.g. a tqdm-like callable).
 
     Returns:
         (params (num, P), outputs (num, ...)) as numpy arrays.
     """
-    if not isinstance(num, (int, np.integer)) or num < 1:
+    key = prng_key("key", key)
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
         raise ValueError(f"`num` must be an integer ≥ 1, got {num!r}")
-    if not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"`chunk` must be an integer ≥ 1, got {chunk!r}")
-    k_prior, k_sim = jax.random.split(key)
-    low, high = simulator.prior_bounds
+    fn = fn if fn is not None else (lambda y: y)
+    index = np.arange(num, dtype=np.uint32)
+    # fold_in(stream_key(key, name), m) is stream_key(key, name, m), with m traced.
+    k_prior, k_sim = stream_key(key, "prior"), stream_key(key, "simulate")
     if params is None:
-        params = np.asarray(simulator.prior.sample(k_prior, (num,)))
+        low, high = simulator.prior_bounds
+
+        def one(m):
+            p = jax.random.uniform(jax.random.fold_in(k_prior, m), (simulator.num_params,), minval=low, maxval=high)
+            return p, fn(simulator.simulate(jax.random.fold_in(k_sim, m), p))
+
+        return batch_map(one, index, batch_size=batch_size, gather=True)
     params = np.asarray(params)
     if params.shape != (num, simulator.num_params):
         raise ValueError(f"`params` must have shape ({num}, {simulator.num_params}), got {params.shape}")
-    fn = fn if fn is not None else (lambda y: y)
 
-    @jax.jit
-    def batch(keys, ps):
-        return jax.vmap(lambda k, p: fn(simulator.simulate(k, p)))(keys, ps)
+    def given(m, p):
+        return fn(simulator.simulate(jax.random.fold_in(k_sim, m), p))
 
-    keys = jax.random.split(k_sim, num)
-    starts = range(0, num, chunk)
-    if progress is not None:
-        starts = progress(starts)
-    outs = []
-    for s in starts:
-        e = min(s + chunk, num)
-        ks, ps = keys[s:e], jnp.asarray(params[s:e])
-        if e - s < chunk and num > chunk:  # pad to the compiled shape, avoiding a recompile
-            pad = chunk - (e - s)
-            ks = jnp.concatenate([ks, ks[:pad]])
-            ps = jnp.concatenate([ps, ps[:pad]])
-        outs.append(np.asarray(batch(ks, ps))[: e - s])
-    return params, np.concatenate(outs)
+    return params, batch_map(given, index, jnp.asarray(params), batch_size=batch_size, gather=True)

@@ -15,7 +15,8 @@ from ._load import RunFolder, load_run
 from ._optim import OptimizerConfig, make_optimizer, make_schedule
 from ._registry import ConfigInfo, StudyInfo, configs, find_config, import_study, studies
 from ._study import RunError, execute, resolve
-from ._train import TrainingError, TrainResult, load_checkpoint, save_checkpoint, train
+from ._checkpoint import load_checkpoint, save_checkpoint
+from ._train import TrainingError, TrainResult, TrainState, train
 
 __all__ = [
     "ConfigError",
@@ -24,6 +25,7 @@ __all__ = [
     "RunError",
     "RunFolder",
     "TrainResult",
+    "TrainState",
     "TrainingError",
     "execute",
     "ConfigInfo",

@@ -120,7 +120,7 @@ def _versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for pkg in ("kuramoto_jax", "jax", "jaxlib", "diffrax", "equinox", "optax", "flax", "numpy"):
+    for pkg in ("kuramoto_jax", "jax", "jaxlib", "diffrax", "equinox", "optax", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -260,6 +260,7 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
     text = resolved.to_yaml()
     prepare_out_dir(out, resume=resume, overwrite=overwrite, config_yaml=text)
     from .. import parallel
+    from .._precision import x64
 
     devices = select_devices(resolved.devices)
     seed = getattr(resolved.config, "seed", None)
@@ -300,7 +301,7 @@ def execute(resolved: ResolvedRun, out_dir, *, quiet: bool = False, resume: bool
     usage = parallel.DeviceUsage()
     try:
         # The run's precision and devices hold inside this block only: nothing global is left changed.
-        with jax.enable_x64(resolved.precision == "float64"), parallel.use_devices(devices) as usage:
+        with x64(resolved.precision == "float64"), parallel.use_devices(devices) as usage:
             metrics = resolved.module.run(resolved.config, ctx)
             metrics, nonfinite = _clean_metrics(metrics)
     except BaseException as err:

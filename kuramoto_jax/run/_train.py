@@ -1,21 +1,28 @@
-"""`train`: one optax training loop with checkpoints, best-so-far tracking and exact resume.
+"""`train`: optax training of one model or of an ensemble of M members, resumable exactly.
 
-Step s draws its randomness from k_s = fold_in(key, s), split into a batch key
-and a loss key: `batch = batch_fn(s, k_batch)`, `loss = loss_fn(params, batch, k_loss)`.
-Nothing random depends on how many steps ran in this process, so a run resumed
-from the checkpoint after step c replays steps c, c+1, ... exactly as an
-uninterrupted run would, and reaches bit-identical parameters and metrics.
+The loop carries an explicit `TrainState` (trainable leaves, optimiser state, best-so-far
+parameters and metric, skipped-step counts, base key). Randomness depends only on the step:
 
-Checkpoints (`<run folder>/checkpoints/<name>.msgpack`) hold parameters, optimiser
-state, the next step, the PRNG key, the best-so-far parameters and the loss
-history, serialised with flax's msgpack (never pickle) and written atomically.
+* one model: step s uses k_s = fold_in(key, s), split into a batch key and a loss key,
+  `batch = batch_fn(s, k_batch)`, `loss = loss_fn(params, batch, k_loss)`;
+* an ensemble (`ensemble=M`): member m has its own stream fold_in(key, m) and step s of
+  member m uses fold_in(fold_in(key, m), s) the same way; `batch_fn(s, keys)` gets the
+  members' batch keys (M,) and returns batches with a leading member axis.
+
+So a run resumed from the checkpoint after step c replays steps c, c+1, ... exactly as an
+uninterrupted run would. The members are trained in one batched computation
+(`kuramoto_jax.parallel.batch_map` of one member's step: vmapped, spread over the devices),
+each with its own optimiser state (a global-norm clipping clips each member by its own norm),
+its own non-finite-step skipping and its own best parameters.
+
+Losses stay on the device and are pulled to the host every `log_every` steps (and before
+a checkpoint or an evaluation), not at every step.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import math
 import pathlib
 from typing import Any, Callable
@@ -25,120 +32,187 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import serialization
 
-from . import _files
+from .. import _validate
+from ._checkpoint import load_checkpoint, save_checkpoint
 from ._study import RunError
 
-_FORMAT = 1
+EVAL_STREAM = 2**31 - 1
+"""fold_in index of the evaluation stream, apart from every training step's."""
 
 
 class TrainingError(RunError):
     """Training stopped (non-finite loss): the message names the step and the checkpoint kept."""
 
 
+class TrainState(eqx.Module):
+    """Everything `train` carries from step to step (a pytree; checkpointed with named leaves).
+
+    Shapes: scalars are () for one model and (M,) for an ensemble of M members, whose
+    parameter leaves have a leading member axis.
+
+    Attributes:
+        params: the trainable (inexact-array) leaves of the parameters.
+        opt_state: the optax state (per member for an ensemble).
+        best_params: the trainable leaves with the best metric so far (per member).
+        best_metric: that metric (lower is better; +inf before the first candidate).
+        best_step: the step of `best_params` (-1 before the first candidate).
+        skipped: steps skipped for a non-finite loss or gradient (`skip_nonfinite`).
+        step: the number of steps done.
+        key: the base PRNG key.
+    """
+
+    params: Any
+    opt_state: Any
+    best_params: Any
+    best_metric: jax.Array
+    best_step: jax.Array
+    skipped: jax.Array
+    step: jax.Array
+    key: jax.Array
+
+
 @dataclasses.dataclass
 class TrainResult:
     """Outcome of `train`.
 
-    params: final parameters. best_params: parameters with the lowest tracked loss
-    (eval loss when `eval_fn` is given, else training loss). history: dict of 1-D
-    numpy arrays ("step", "loss", aux scalars, "eval_step", "eval_<name>").
-    step: number of steps done. stopped: True when `stop_after` ended the run early.
-    steps_run: steps taken by this call (fewer than `step` after a resume): divide the time
-    this call took by it for a time per step.
+    Attributes:
+        params: final parameters (with the member axis for an ensemble).
+        best_params: the parameters with the best selection metric (per member): the evaluation
+            metric named by `select` when `eval_fn` is given, else the training loss; the final
+            parameters when `select` is None.
+        history: dict of NumPy arrays: "step", "loss" ((T,) or (T, M)), scalar aux entries,
+            "eval_step" and "eval_<name>" ((E,) or (E, M)).
+        step: number of steps done.
+        best_step: step of best_params (int, or (M,) for an ensemble; -1: never selected).
+        best_loss: the best selection metric (float, or (M,)).
+        opt_state: final optimiser state.
+        stopped: True when `stop_after` ended the run early.
+        steps_run: steps taken by this call (fewer than `step` after a resume).
+        skipped: steps skipped for non-finite values (int, or (M,)).
+        state: the final `TrainState`.
     """
 
     params: Any
     best_params: Any
     history: dict
     step: int
-    best_step: int
-    best_loss: float
+    best_step: Any
+    best_loss: Any
     opt_state: Any
     stopped: bool = False
     steps_run: int = 0
+    skipped: Any = 0
+    state: Any = None
+
+    @property
+    def best_member(self) -> int:
+        """Index of the ensemble member with the best selection metric (0 for one model)."""
+        return int(np.argmin(np.asarray(self.best_loss))) if np.ndim(self.best_loss) else 0
 
 
-def _is_key(x) -> bool:
-    return hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+def _where(mask, new, old):
+    """Select leaf-wise between two pytrees; `mask` () or (M,) broadcast over trailing axes."""
+    def one(a, b):
+        m = jnp.reshape(mask, jnp.shape(mask) + (1,) * (jnp.ndim(a) - jnp.ndim(mask)))
+        return jnp.where(m, a, b)
+    return jax.tree.map(one, new, old)
 
 
-def _to_host(x) -> np.ndarray:
-    return np.asarray(jax.random.key_data(x)) if _is_key(x) else np.asarray(x)
+def _all_finite(tree) -> jax.Array:
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree) if eqx.is_inexact_array(x)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
 
 
-def _from_host(data: np.ndarray, template, where: str):
-    if _is_key(template):
-        want = jax.random.key_data(template)
-        if data.shape != want.shape:
-            raise RunError(f"checkpoint {where}: PRNG key data of shape {data.shape}, expected {want.shape}")
-        return jax.random.wrap_key_data(jnp.asarray(data, want.dtype), impl=jax.random.key_impl(template))
-    tmpl = np.asarray(template) if not hasattr(template, "dtype") else template
-    if tuple(data.shape) != tuple(np.shape(tmpl)):
-        raise RunError(f"checkpoint {where}: array of shape {data.shape}, expected {np.shape(tmpl)} "
-                       "(the model or optimiser changed since the checkpoint was written)")
-    return jnp.asarray(data, dtype=tmpl.dtype)
+def _member_step(t, o, batch, k, *, static, loss_fn, grad_fn, optimizer, has_aux, skip):
+    """One optimiser step of one member on its trainable leaves `t`.
 
-
-def save_checkpoint(path, tree, extra: dict) -> pathlib.Path:
-    """Write the pytree `tree` (leaves only) plus plain `extra` values to `path` (msgpack, atomic)."""
-    leaves = jax.tree.leaves(tree)
-    payload = {"format": _FORMAT, "num_leaves": len(leaves),
-               "leaves": {str(i): _to_host(x) for i, x in enumerate(leaves)}, **extra}
-    return _files.write_bytes(path, serialization.msgpack_serialize(payload))
-
-
-def load_checkpoint(path, template) -> tuple[Any, dict]:
-    """Read a checkpoint written by `save_checkpoint` into the structure of `template`."""
-    payload = serialization.msgpack_restore(pathlib.Path(path).read_bytes())
-    if payload.get("format") != _FORMAT:
-        raise RunError(f"checkpoint {path}: unknown format {payload.get('format')!r}")
-    leaves_t, treedef = jax.tree.flatten(template)
-    if payload["num_leaves"] != len(leaves_t):
-        raise RunError(f"checkpoint {path}: {payload['num_leaves']} arrays, expected {len(leaves_t)} "
-                       "(the model or optimiser changed since the checkpoint was written)")
-    leaves = [_from_host(np.asarray(payload["leaves"][str(i)]), t, str(path)) for i, t in enumerate(leaves_t)]
-    extra = {k: v for k, v in payload.items() if k not in ("format", "num_leaves", "leaves")}
-    return jax.tree.unflatten(treedef, leaves), extra
-
-
-def _scalar_items(tree) -> dict[str, Any]:
-    """Scalar entries of a dict-like aux/eval output (names → 0-d arrays)."""
-    if isinstance(tree, dict):
-        return {str(k): v for k, v in tree.items() if np.ndim(v) == 0}
-    return {}
-
-
-def _call_eval(eval_fn, params, key):
-    try:
-        n = len([p for p in inspect.signature(eval_fn).parameters.values()
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty])
-    except (TypeError, ValueError):
-        n = 2
-    out = eval_fn(params, key) if n >= 2 else eval_fn(params)
-    if isinstance(out, dict):
-        vals = {str(k): float(v) for k, v in out.items()}
-        main = vals.get("loss", next(iter(vals.values())) if vals else math.nan)
-        return main, vals
-    v = float(out)
-    return v, {"loss": v}
-
-
-@eqx.filter_jit
-def _train_step(t, o, batch, k, *, static, loss_fn, grad_fn, optimizer, has_aux):
-    """One optimiser step on the trainable leaves `t`. Module-level so that repeated `train`
-    calls with the same functions and optimiser reuse one compilation (all non-array
-    arguments are static)."""
+    Returns (t', o', loss, aux, ok); with `skip`, a step whose loss or gradient is not
+    finite leaves t and o unchanged (ok False)."""
     if grad_fn is None:
-        f = lambda tt: loss_fn(eqx.combine(tt, static), batch, k)
-        out, grads = jax.value_and_grad(f, has_aux=has_aux)(t)
+        out, grads = jax.value_and_grad(lambda tt: loss_fn(eqx.combine(tt, static), batch, k), has_aux=has_aux)(t)
     else:
         out, grads = grad_fn(eqx.combine(t, static), batch, k)
         grads = eqx.filter(grads, eqx.is_inexact_array)
     loss, aux = out if has_aux else (out, None)
-    updates, o = optimizer.update(grads, o, t)
-    return eqx.apply_updates(t, updates), o, loss, aux
+    updates, o_new = optimizer.update(grads, o, t)
+    t_new = optax.apply_updates(t, updates)  # keeps each leaf's dtype (eqx.apply_updates would promote)
+    ok = jnp.isfinite(loss)
+    if skip:
+        ok = ok & _all_finite(grads)
+        t_new, o_new = _where(ok, t_new, t), _where(ok, o_new, o)
+    aux = {str(a): v for a, v in aux.items() if jnp.ndim(v) == 0} if isinstance(aux, dict) else {}
+    return t_new, o_new, loss, aux, ok
+
+
+# Module-level: repeated `train` calls with the same functions and optimiser share one compilation.
+_jit_member_step = eqx.filter_jit(_member_step)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _step_keys(key, step, members):
+    """(batch keys, loss keys) of `step`: () each for one model, (M,) for M members."""
+    if members is None:
+        return tuple(jax.random.split(jax.random.fold_in(key, step)))
+    ks = jax.vmap(lambda m: jax.random.split(jax.random.fold_in(jax.random.fold_in(key, m), step)))(
+        jnp.arange(members))
+    return ks[:, 0], ks[:, 1]
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _eval_keys(key, step, members):
+    if members is None:
+        return jax.random.fold_in(jax.random.fold_in(key, EVAL_STREAM), step)
+    return jax.vmap(lambda m: jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, m), EVAL_STREAM),
+                                                 step))(jnp.arange(members))
+
+
+@eqx.filter_jit
+def _advance(state: TrainState, t, o, loss, ok, track_loss: bool, skip: bool):
+    """The state after one step: new leaves, best-so-far by training loss, skip counts."""
+    if track_loss:
+        better = ok & (loss < state.best_metric)
+        state = eqx.tree_at(lambda s: (s.best_params, s.best_metric, s.best_step), state,
+                            (_where(better, state.params, state.best_params),
+                             jnp.where(better, loss.astype(state.best_metric.dtype), state.best_metric),
+                             jnp.where(better, state.step, state.best_step)))
+    skipped = state.skipped + (~ok).astype(state.skipped.dtype) if skip else state.skipped
+    return eqx.tree_at(lambda s: (s.params, s.opt_state, s.skipped, s.step), state,
+                       (t, o, skipped, state.step + 1))
+
+
+@eqx.filter_jit
+def _select(state: TrainState, better, metric):
+    return eqx.tree_at(lambda s: (s.best_params, s.best_metric, s.best_step), state,
+                       (_where(better, state.params, state.best_params),
+                        jnp.where(better, jnp.asarray(metric, state.best_metric.dtype), state.best_metric),
+                        jnp.where(better, state.step, state.best_step)))
+
+
+def _check_int(name, val, low, allow_none=True):
+    if val is None and allow_none:
+        return
+    if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
+        what = "an integer >= 0" if low == 0 else "a positive integer" + (" or None" if allow_none else "")
+        raise ValueError(f"train: `{name}` must be {what}, got {val!r}")
+
+
+def _tensorboard_writer(tensorboard, ctx, name):
+    if not tensorboard:
+        return None
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("train(tensorboard=...): needs tensorboardX; install the extra: "
+                          "pip install 'kuramoto-jax[tensorboard]'") from None
+    if tensorboard is True:
+        if ctx is None:
+            raise ValueError("train: `tensorboard=True` needs `ctx` (the event files go to <run folder>/tensorboard); "
+                             "pass a folder instead")
+        folder = ctx.out_dir / "tensorboard" / name
+    else:
+        folder = pathlib.Path(tensorboard)
+    return SummaryWriter(str(folder))
 
 
 def train(
@@ -151,160 +225,255 @@ def train(
     batch_fn: Callable[[int, Any], Any] | None = None,
     grad_fn: Callable | None = None,
     ctx=None,
+    ensemble: int | None = None,
     checkpoint_every: int | None = 100,
     eval_fn: Callable | None = None,
     eval_every: int | None = None,
+    select: str | None = "loss",
     has_aux: bool = False,
+    skip_nonfinite: bool = False,
+    log_every: int = 50,
     name: str = "train",
     stop_after: int | None = None,
     checkpoint_dir=None,
     resume: bool | None = None,
     desc: str | None = None,
+    tensorboard=None,
 ) -> TrainResult:
     """Minimise `loss_fn(params, batch, key)` with `optimizer` for `num_steps` steps.
 
     Args:
-        loss_fn: (params, batch, key) → scalar loss (or (loss, aux) with has_aux); differentiated
-            with `jax.value_and_grad` over the inexact-array leaves of params.
+        loss_fn: (params, batch, key) → scalar loss (or (loss, aux) with has_aux) of ONE model;
+            differentiated with `jax.value_and_grad` over the inexact-array leaves of params.
+        params: any pytree (dicts, equinox modules); its floating-point arrays are trained. With
+            `ensemble=M`, every floating-point leaf has a leading member axis of size M (other
+            leaves are shared by the members).
+        optimizer: an optax transformation (see `make_optimizer`), applied to each member alone.
+        num_steps: total number of steps (a resumed run continues up to it).
+        key: base PRNG key (typed or legacy uint32); see the module docstring for the streams.
+        batch_fn: (step, key) → batch, deterministic in its arguments; called on the host with a
+            Python int step. With an ensemble, key is the members' keys (M,) and every batch leaf
+            has a leading member axis. None: the batch is None.
         grad_fn: alternative to loss_fn for gradients that are not autodiff (equilibrium
             propagation): (params, batch, key) → (loss, grads) (or ((loss, aux), grads)).
-        params: any pytree (dicts, equinox modules); its floating-point arrays are trained.
-        optimizer: an optax transformation (see `make_optimizer`).
-        num_steps: total number of steps (a resumed run continues up to it).
-        key: base PRNG key; step s uses fold_in(key, s).
-        batch_fn: (step, key) → batch, deterministic in its arguments (None: batch is None).
         ctx: the study's RunContext: checkpoints go to ctx.checkpoint_dir, ctx.resume restores
             them, progress and log go through ctx.
+        ensemble: M members trained at once in one batched computation (None: one model).
         checkpoint_every: steps between checkpoints (the last step is always saved; None: only the last).
-        eval_fn: (params, key) or (params) → scalar or dict of scalars ("loss" entry tracked for
-            best-so-far), run every `eval_every` steps and at the end.
+        eval_fn: (params, key) → scalar or dict of scalars for ONE model, run after every
+            `eval_every` steps and at the end (vmapped over the members of an ensemble, so then
+            traceable). A scalar is named "loss".
+        eval_every: steps between evaluations (None: only at the end).
+        select: the evaluation metric whose lowest value picks each member's best parameters
+            (None: no selection, best_params are the final ones). Without `eval_fn`, the training
+            loss selects.
         has_aux: loss_fn returns (loss, aux); scalar entries of a dict aux go into the history.
+        skip_nonfinite: a step whose loss or gradient is not finite leaves that member's
+            parameters and optimiser state unchanged and is counted (`TrainResult.skipped`)
+            instead of stopping the run.
+        log_every: steps between pulls of the losses to the host (history, progress, finiteness
+            check, TensorBoard); checkpoints and evaluations pull too.
         name: checkpoint file name (several trainings in one run need different names).
         stop_after: stop (after checkpointing) once this many steps are done, as an interrupted run.
         checkpoint_dir: overrides ctx's checkpoint folder.
         resume: overrides ctx's resume flag.
+        desc: progress-bar label (default `name`).
+        tensorboard: write TensorBoard event files of the training curves (needs the
+            `tensorboard` extra): True for <run folder>/tensorboard/<name>, or a folder.
 
     Returns:
         TrainResult(params, best_params, history, step, best_step, best_loss, opt_state, stopped,
-        steps_run).
+        steps_run, skipped, state).
 
     Raises:
-        TrainingError: if the loss is not finite; the message names the step, and the last good
-            checkpoint is kept.
+        TrainingError: if a loss is not finite (without `skip_nonfinite`); the message names the
+            step, and the last good checkpoint is kept.
     """
     if (loss_fn is None) == (grad_fn is None):
         raise TypeError("train: pass exactly one of `loss_fn` or `grad_fn`")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
-        raise ValueError(f"train: `num_steps` must be an integer >= 0, got {num_steps!r}")
-    for arg, val in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every), ("stop_after", stop_after)):
-        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1):
-            raise ValueError(f"train: `{arg}` must be a positive integer or None, got {val!r}")
+    _check_int("num_steps", num_steps, 0, allow_none=False)
+    for arg, val in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every),
+                     ("stop_after", stop_after), ("ensemble", ensemble)):
+        _check_int(arg, val, 1)
+    _check_int("log_every", log_every, 1, allow_none=False)
     if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
         raise TypeError(f"train: `optimizer` must be an optax GradientTransformation, got {type(optimizer).__name__}")
-    if not _is_key(key):
-        if hasattr(key, "dtype") and np.shape(key) == (2,) and np.asarray(key).dtype == np.uint32:
-            key = jax.random.wrap_key_data(jnp.asarray(key))  # legacy uint32 key
-        else:
-            raise TypeError(f"train: `key` must be a PRNG key (jax.random.key(seed)), got {key!r}")
-    num_steps = int(num_steps)
+    if eval_fn is not None and not callable(eval_fn):
+        raise TypeError(f"train: `eval_fn` must be callable (params, key) -> scalar or dict, got {eval_fn!r}")
+    if select is not None and not isinstance(select, str):
+        raise TypeError(f"train: `select` must be a metric name or None, got {select!r}")
+    key = _validate.prng_key("key", key)
+    num_steps, M = int(num_steps), (None if ensemble is None else int(ensemble))
 
     trainable, static = eqx.partition(params, eqx.is_inexact_array)
-    opt_state = optimizer.init(trainable)
+    if M is not None:
+        bad = [jax.tree_util.keystr(p) for p, x in jax.tree_util.tree_flatten_with_path(trainable)[0]
+               if x.ndim == 0 or x.shape[0] != M]
+        if bad:
+            raise ValueError(f"train: with `ensemble`={M} every floating-point leaf of `params` needs a leading "
+                             f"member axis of size {M}; not so for {bad[:3]}")
+    step_kw = dict(static=static, loss_fn=loss_fn, grad_fn=grad_fn, optimizer=optimizer, has_aux=has_aux,
+                   skip=bool(skip_nonfinite))
+    if M is None:
+        opt_state = optimizer.init(trainable)
+        step_fn = functools.partial(_jit_member_step, **step_kw)
+        scalar = lambda v, dt: jnp.asarray(v, dt)
+    else:
+        from ..parallel import batch_map
 
-    step_fn = functools.partial(_train_step, static=static, loss_fn=loss_fn, grad_fn=grad_fn,
-                                optimizer=optimizer, has_aux=has_aux)
+        opt_state = jax.vmap(optimizer.init)(trainable)
+        member = functools.partial(_member_step, **step_kw)  # one object: batch_map compiles it once
+        step_fn = lambda t, o, b, k: batch_map(member, t, o, b, k)
+        scalar = lambda v, dt: jnp.full((M,), v, dt)
+    fdtype = jnp.result_type(float)
+    state = TrainState(params=trainable, opt_state=opt_state, best_params=trainable,
+                       best_metric=scalar(jnp.inf, fdtype), best_step=scalar(-1, jnp.int32),
+                       skipped=scalar(0, jnp.int32), step=jnp.asarray(0, jnp.int32), key=key)
 
     if checkpoint_dir is None and ctx is not None:
         checkpoint_dir = ctx.checkpoint_dir
     if resume is None:
         resume = bool(ctx is not None and ctx.resume)
     writes = ctx is None or ctx.is_main
-    ckpt = pathlib.Path(checkpoint_dir) / f"{name}.msgpack" if checkpoint_dir is not None else None
+    ckpt = pathlib.Path(checkpoint_dir) / f"{name}.npz" if checkpoint_dir is not None else None
     log = ctx.log if ctx is not None else (lambda msg: None)
 
-    best_t = trainable
-    best_loss, best_step, start = math.inf, -1, 0
+    start = 0
     history: dict[str, list] = {"step": [], "loss": []}
     if resume and ckpt is not None and ckpt.is_file():
-        (trainable, opt_state, best_t), extra = load_checkpoint(ckpt, (trainable, opt_state, trainable))
+        state, extra = load_checkpoint(ckpt, state)
         start = int(extra["step"])
-        best_loss = float(extra["best_loss"]) if extra["best_loss"] is not None else math.inf
-        best_step = int(extra["best_step"])
-        key = jax.random.wrap_key_data(jnp.asarray(extra["key"]), impl=jax.random.key_impl(key))
-        history = {k: list(np.asarray(v).tolist()) for k, v in extra["history"].items()}
+        history = {k: list(np.asarray(v)) for k, v in extra["history"].items()}
         log(f"{name}: resumed from {ckpt} at step {start}/{num_steps}")
         if start > num_steps:
             raise RunError(f"checkpoint {ckpt} is at step {start}, beyond num_steps = {num_steps}")
     elif resume and ckpt is not None:
         log(f"{name}: no checkpoint at {ckpt}; starting from step 0")
-
     last_saved = start if (ckpt is not None and ckpt.is_file() and resume) else None
+
+    writer = _tensorboard_writer(tensorboard, ctx, name) if writes else None
+    pending: list = []  # (step, loss, aux, ok) on the device, not yet pulled
+    last_loss = [math.nan]
+
+    def scalars(tag, value, step):
+        if writer is None:
+            return
+        v = np.asarray(value, float)
+        if v.ndim == 0:
+            writer.add_scalar(tag, float(v), step)
+        else:
+            for j, x in enumerate(v):
+                writer.add_scalar(f"{tag}/member{j}", float(x), step)
+
+    def flush():
+        if not pending:
+            return
+        got = jax.device_get([p[1:] for p in pending])
+        for (step, _, _, _), (loss, aux, ok) in zip(pending, got):
+            if not skip_nonfinite and not np.all(ok):
+                kept = (f"the last good checkpoint (step {last_saved}) is kept in {ckpt}" if last_saved is not None
+                        else "no checkpoint was written yet")
+                bad = loss if M is None else np.asarray(loss)[~np.asarray(ok)]
+                raise TrainingError(f"{name}: non-finite loss ({np.ravel(bad)[0]}) at step {step}"
+                                    + ("" if M is None else f" (members {np.flatnonzero(~np.asarray(ok)).tolist()})")
+                                    + f"; {kept}")
+            history["step"].append(step)
+            history["loss"].append(np.asarray(loss) if M is not None else float(loss))
+            scalars("loss", loss, step)
+            for a, v in aux.items():
+                history.setdefault(a, []).append(np.asarray(v) if M is not None else float(v))
+                scalars(a, v, step)
+            last_loss[0] = float(np.nanmean(loss))
+        pending.clear()
+
+    def evaluate(done):
+        nonlocal state
+        p = eqx.combine(state.params, static)
+        k = _eval_keys(base_key, done, M)
+        if M is None:
+            out = eval_fn(p, k)
+        else:
+            from ..parallel import batch_map
+
+            out = batch_map(eval_member, state.params, k)
+        out = out if isinstance(out, dict) else {"loss": out}
+        vals = {str(a): np.asarray(jax.device_get(v), float) for a, v in out.items()}
+        history.setdefault("eval_step", []).append(done)
+        for a, v in vals.items():
+            history.setdefault(f"eval_{a}", []).append(v if M is not None else float(v))
+            scalars(f"eval/{a}", v, done)
+        if select is None:
+            return
+        if select not in vals:
+            raise ValueError(f"train: `select`={select!r} is not an output of `eval_fn` (it returned {sorted(vals)})")
+        metric = vals[select]
+        better = np.isfinite(metric) & (metric < np.asarray(jax.device_get(state.best_metric)))
+        if np.any(better):
+            state = _select(state, jnp.asarray(better), metric)
+
+    if eval_fn is not None and M is not None:
+        eval_member = lambda t, k: eval_fn(eqx.combine(t, static), k)  # one object per call: compiled once
 
     def save(done: int):
         nonlocal last_saved
         if ckpt is None or not writes:
             return
-        extra = {"step": done, "best_loss": best_loss if math.isfinite(best_loss) else None,
-                 "best_step": best_step, "key": np.asarray(jax.random.key_data(key)),
+        extra = {"step": done, "name": name, "ensemble": M,
                  "history": {k: np.asarray(v) for k, v in history.items()}}
-        save_checkpoint(ckpt, (trainable, opt_state, best_t), extra)
+        save_checkpoint(ckpt, state, extra)
         last_saved = done
 
-    def record(name_, value):
-        history.setdefault(name_, []).append(value)
-
     stopped = False
-    eval_key = jax.random.fold_in(key, 2**31 - 1)  # a stream apart from the training steps
+    track_loss = eval_fn is None and select is not None
     steps = range(start, num_steps)
     bar = ctx.progress(steps, total=num_steps - start, desc=desc or name) if ctx is not None else steps
-    for step in bar:
-        k_batch, k_loss = jax.random.split(jax.random.fold_in(key, step))
-        batch = batch_fn(step, k_batch) if batch_fn is not None else None
-        new_t, new_o, loss, aux = step_fn(trainable, opt_state, batch, k_loss)
-        loss = float(loss)
-        if not math.isfinite(loss):
-            kept = f"the last good checkpoint (step {last_saved}) is kept in {ckpt}" if last_saved is not None \
-                else "no checkpoint was written yet"
-            raise TrainingError(f"{name}: non-finite loss ({loss}) at step {step}; {kept}")
-        record("step", step)
-        record("loss", loss)
-        for k, v in _scalar_items(aux).items():
-            record(k, float(v))
-        if eval_fn is None and loss < best_loss:
-            best_loss, best_step, best_t = loss, step, trainable
-        trainable, opt_state = new_t, new_o
-        done = step + 1
-        if eval_fn is not None and ((eval_every and done % eval_every == 0) or done == num_steps):
-            main, vals = _call_eval(eval_fn, eqx.combine(trainable, static), jax.random.fold_in(eval_key, done))
-            record("eval_step", done)
-            for k, v in vals.items():
-                record(f"eval_{k}", v)
-            if math.isfinite(main) and main < best_loss:
-                best_loss, best_step, best_t = main, done, trainable
-        if hasattr(bar, "set_postfix") and (done % 10 == 0 or done == num_steps):
-            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-        stop_now = stop_after is not None and done >= stop_after and done < num_steps
-        if done == num_steps or stop_now or (checkpoint_every and done % checkpoint_every == 0):
-            save(done)
-            if ckpt is not None:
-                log(f"{name}: step {done}/{num_steps} loss {loss:.6g} (checkpoint)")
-        if stop_now:
-            stopped = True
-            break
-    if hasattr(bar, "close"):
-        bar.close()
+    base_key = jax.device_put(state.key)  # one placement for every step (a committed key would recompile)
+    try:
+        for step in bar:
+            k_batch, k_loss = _step_keys(base_key, step, M)
+            batch = batch_fn(step, k_batch) if batch_fn is not None else None
+            t, o, loss, aux, ok = step_fn(state.params, state.opt_state, batch, k_loss)
+            state = _advance(state, t, o, loss, ok, track_loss, bool(skip_nonfinite))
+            pending.append((step, loss, aux, ok))
+            done = step + 1
+            eval_now = eval_fn is not None and ((eval_every and done % eval_every == 0) or done == num_steps)
+            stop_now = stop_after is not None and done >= stop_after and done < num_steps
+            save_now = done == num_steps or stop_now or bool(checkpoint_every and done % checkpoint_every == 0)
+            if done % log_every == 0 or eval_now or save_now:
+                flush()
+                if hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{last_loss[0]:.4g}", refresh=False)
+            if eval_now:
+                evaluate(done)
+            if save_now:
+                save(done)
+                if ckpt is not None:
+                    log(f"{name}: step {done}/{num_steps} loss {last_loss[0]:.6g} (checkpoint)")
+            if stop_now:
+                stopped = True
+                break
+        flush()
+    finally:
+        if hasattr(bar, "close"):
+            bar.close()
+        if writer is not None:
+            writer.close()
 
-    step_count = history["step"][-1] + 1 if history["step"] else start
-    if best_step < 0:
-        best_t = trainable
+    step_count = int(history["step"][-1]) + 1 if history["step"] else start
+    if select is None:
+        state = _select(state, jnp.ones_like(state.best_step, bool), jnp.full_like(state.best_metric, jnp.nan))
+    best_t = _where(state.best_step >= 0, state.best_params, state.params)
+    host = lambda x: int(x) if M is None else np.asarray(x)
     return TrainResult(
-        params=eqx.combine(trainable, static),
+        params=eqx.combine(state.params, static),
         best_params=eqx.combine(best_t, static),
         history={k: np.asarray(v) for k, v in history.items()},
-        step=int(step_count),
-        best_step=int(best_step),
-        best_loss=float(best_loss),
-        opt_state=opt_state,
+        step=step_count,
+        best_step=host(state.best_step),
+        best_loss=float(state.best_metric) if M is None else np.asarray(state.best_metric),
+        opt_state=state.opt_state,
         stopped=stopped,
-        steps_run=int(step_count) - start,
+        steps_run=step_count - start,
+        skipped=host(state.skipped),
+        state=state,
     )

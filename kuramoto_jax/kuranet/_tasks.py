@@ -1,0 +1,191 @@
+r"""KuraNet's two tasks: what a graph is, how it evolves and how it is scored.
+
+A graph is a dict of arrays (a pytree, so graphs batch under vmap and `batch_map`):
+
+* `GlobalTask` (paper Sec. III A): n oscillators drawn from a pool of disorder samples
+  raw (N, d) → {"raw": (n, d), "theta0": (n,)}; scored by the circular variance V
+  (`sync_loss`) and the feature correlation C_x (Eq. 7);
+* `ClusterTask` (Sec. III B): n labelled points drawn from a pool (x (N, d), y (N,)) →
+  {"x": (n, d), "y": (n,), "theta0": (n,)}; identical oscillators (ω = 0), scored by the
+  cluster loss L (Eq. 5–6) over the window and on the last state, against the block control.
+
+The training loss of a coupling network is the task's loss over the window of
+`window_steps` Euler states after `burn_in_steps` (`window_loss`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+
+import kuramoto_jax as kj
+
+from ._coupling import block_control_matrix, coupling_matrix
+from ._disorder import CASES, feature_names, from_raw
+from ._dynamics import simulate_window
+from ._losses import cluster_loss, cluster_window_loss
+from ._metrics import fan_in, feature_correlation
+
+
+def _choose(key, size, n):
+    """n distinct indices of range(size), a uniform random subset in random order: the positions of
+    the n largest of `size` uniform draws. (`jax.random.choice(replace=False)` permutes all `size`
+    indices: 20x slower for 100 of 10,000, most of a training step's time.)"""
+    return jax.lax.top_k(jax.random.uniform(key, (size,)), n)[1]
+
+
+@dataclass(frozen=True)
+class GlobalTask:
+    """Global synchrony (Cases I–III): keep or reach synchrony against the disorder.
+
+    Attributes:
+        case: "I" (ω), "II" (ω, b) or "III" (ω, τ).
+        n: oscillators per training graph.
+        dt: Euler step.
+        burn_in_steps: Euler steps before the loss window.
+        window_steps: Euler steps in the loss window.
+        initial_phases: "zero" (all in phase, the reference code) or "uniform" U(0, 2π).
+        trace_oscillators: phases kept per graph by `evaluate(..., keep=("trace",))`.
+    """
+
+    case: str = "I"
+    n: int = 100
+    dt: float = 0.1
+    burn_in_steps: int = 100
+    window_steps: int = 50
+    initial_phases: str = "zero"
+    trace_oscillators: int = 200
+    normalisation: ClassVar[str] = "global"
+    loss_name: ClassVar[str] = "V"
+
+    def __post_init__(self):
+        if self.case not in CASES:
+            raise ValueError(f"`case` must be one of {CASES}, got {self.case!r}")
+        if self.initial_phases not in ("zero", "uniform"):
+            raise ValueError(f"`initial_phases` must be 'zero' or 'uniform', got {self.initial_phases!r}")
+
+    def num_features(self, pool) -> int:
+        return len(feature_names(self.case))
+
+    def pool_size(self, pool) -> int:
+        return pool.shape[0]
+
+    def theta0(self, key, n):
+        """θ(0) (n,): zeros (delayed senders also see θ = 0 before t = 0) or U(0, 2π)."""
+        dtype = jnp.result_type(float)
+        if self.initial_phases == "zero":
+            return jnp.zeros((n,), dtype)
+        return jax.random.uniform(key, (n,), dtype, 0.0, 2 * jnp.pi)
+
+    def graph(self, key, pool, idx=None):
+        """One graph: n random samples of `pool` (or the rows `idx`) and its θ(0)."""
+        k1, k2 = jax.random.split(key)
+        idx = _choose(k1, pool.shape[0], self.n) if idx is None else idx
+        return {"raw": pool[idx], "theta0": self.theta0(k2, idx.shape[0])}
+
+    def whole(self, key, pool):
+        """The whole pool as one network."""
+        return {"raw": pool, "theta0": self.theta0(key, pool.shape[0])}
+
+    def features(self, graph):
+        return from_raw(self.case, graph["raw"]).features
+
+    def trajectory(self, K, graph, burn_in_steps, window_steps):
+        dis = from_raw(self.case, graph["raw"])
+        return simulate_window(K, dis.omega, graph["theta0"], field=dis.field, delay_steps=dis.delay_steps,
+                               dt=self.dt, burn_in_steps=burn_in_steps, window_steps=window_steps)
+
+    def window_loss(self, theta, graph):
+        return jnp.mean(kj.circular_variance(theta))
+
+    def extra_networks(self, K, graph) -> dict:
+        return {}
+
+    def score(self, K, graph, theta, keep=()):
+        """Metrics of the full run θ (burn-in + window, n): V over the window, C_x, and kept arrays."""
+        V_t = kj.circular_variance(theta)
+        out = {"V": jnp.mean(V_t[self.burn_in_steps:]), "C_x": feature_correlation(K, graph["raw"])}
+        extras = {"V_t": lambda: V_t, "trace": lambda: theta[:, : self.trace_oscillators],
+                  "fan_in": lambda: fan_in(K), "final": lambda: theta[-1]}
+        return out | {k: extras[k]() for k in keep}
+
+    def loss(self, net, graph):
+        """Training loss (V over the window) and aux {"C_x"} of the network `net` on one graph."""
+        K = coupling_matrix(net, self.features(graph), self.normalisation)
+        V = self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph)
+        return V, {"C_x": feature_correlation(jax.lax.stop_gradient(K), graph["raw"])}
+
+
+@dataclass(frozen=True)
+class ClusterTask:
+    """Cluster synchrony: oscillators of one label synchronise, the k group phases splay.
+
+    Attributes:
+        num_groups: k, the number of labels.
+        n: oscillators per training graph.
+        dt: Euler step.
+        burn_in_steps: Euler steps before the loss window.
+        window_steps: Euler steps in the loss window.
+        normalisation: "clusters" (the paper), "clusters_centred" or "clusters_graph_centred".
+    """
+
+    num_groups: int = 2
+    n: int = 100
+    dt: float = 15.0
+    burn_in_steps: int = 0
+    window_steps: int = 100
+    normalisation: str = "clusters"
+    loss_name: ClassVar[str] = "L"
+
+    def __post_init__(self):
+        if not self.normalisation.startswith("clusters"):
+            raise ValueError(f"`normalisation` must be a cluster normalisation, got {self.normalisation!r}")
+
+    def num_features(self, pool) -> int:
+        return pool[0].shape[1]
+
+    def pool_size(self, pool) -> int:
+        return pool[0].shape[0]
+
+    def theta0(self, key, n):
+        """θ(0) ~ N(π, 1) (n,)."""
+        return jnp.pi + jax.random.normal(key, (n,), jnp.result_type(float))
+
+    def graph(self, key, pool, idx=None):
+        x, y = pool
+        k1, k2 = jax.random.split(key)
+        idx = _choose(k1, x.shape[0], self.n) if idx is None else idx
+        return {"x": x[idx], "y": y[idx], "theta0": self.theta0(k2, idx.shape[0])}
+
+    def whole(self, key, pool):
+        x, y = pool
+        return {"x": x, "y": y, "theta0": self.theta0(key, x.shape[0])}
+
+    def features(self, graph):
+        return graph["x"]
+
+    def trajectory(self, K, graph, burn_in_steps, window_steps):
+        th0 = graph["theta0"]
+        return simulate_window(K, jnp.zeros_like(th0), th0, dt=self.dt, burn_in_steps=burn_in_steps,
+                               window_steps=window_steps)
+
+    def window_loss(self, theta, graph):
+        return cluster_window_loss(theta, graph["y"], self.num_groups)
+
+    def extra_networks(self, K, graph) -> dict:
+        """The block control: intra-group +, inter-group −, scaled to the trained matrix's max |K_ij|."""
+        Kb = block_control_matrix(graph["y"], self.num_groups, jnp.max(jnp.abs(K)))
+        return {"block_": Kb.astype(K.dtype)}
+
+    def score(self, K, graph, theta, keep=()):
+        """L over the window, L_last on the last state (a slow transient vs a wrong end state)."""
+        out = {"L": self.window_loss(theta[self.burn_in_steps:], graph),
+               "L_last": cluster_loss(theta[-1], graph["y"], self.num_groups)}
+        return out | ({"final": theta[-1]} if "final" in keep else {})
+
+    def loss(self, net, graph):
+        K = coupling_matrix(net, self.features(graph), self.normalisation)
+        return self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph), {}
