@@ -73,3 +73,14 @@ def test_versus_study_kwargs_rebuild_reported_numbers(tmp_path):
                 np.testing.assert_allclose(nrmse_std(pred, y[120:]), metrics[f"{task}_{D}_kuramoto_{name}"],
                                            rtol=1e-6, err_msg=f"{task} D={D} {name} {cfg.get('status')}")
     assert metrics["simulations_gradient_narma10_4"] <= metrics["kuramoto_grid_size"]
+
+
+def test_recorded_kwargs_rebuild_the_record():
+    # the committed record of configs/reservoir/versus_esn.yaml: its stored keyword arguments give its numbers
+    rec = ROOT / "experiments" / "reservoir" / "records" / "versus_esn"
+    kw = json.loads((rec / "reservoir_kwargs.json").read_text())
+    metrics = json.loads((rec / "metrics.json").read_text())
+    metrics = metrics.get("metrics", metrics)
+    u, y = vs.versus_data(1700, 0, 10)["narma10"]
+    pred = KuramotoReservoir(**kw["narma10"]["10"]["grid"]).fit(u[:1200], y[:1200]).predict(u[1200:])
+    np.testing.assert_allclose(nrmse_std(pred, y[1200:]), metrics["narma10_10_kuramoto_grid"], rtol=1e-5)
