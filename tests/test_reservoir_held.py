@@ -49,7 +49,7 @@ def test_phase_response_closed_form():
 
 
 @pytest.mark.parametrize("coupling", ["mean_field", "dense"])
-@pytest.mark.parametrize("mechanism", ["frequency", "phase_response"])
+@pytest.mark.parametrize("mechanism", ["frequency", "phase_response", "coupling"])
 def test_held_drive_against_scipy(x64, coupling, mechanism):
     from scipy.integrate import solve_ivp
 
@@ -64,8 +64,11 @@ def test_held_drive_against_scipy(x64, coupling, mechanism):
     Kij = K / n * np.ones((n, n)) if A is None else K * np.asarray(A)
 
     def rhs(t, th, uk):
+        coupling = (Kij * np.sin(th[None, :] - th[:, None])).sum(1)
+        if mechanism == "coupling":  # the input scales the coupling: K_ij (1 + ε u_k)
+            return om + (1 + eps * uk) * coupling
         r = 1.0 if mechanism == "frequency" else np.sin(th + phi)
-        return om + (Kij * np.sin(th[None, :] - th[:, None])).sum(1) + eps * w * uk * r
+        return om + coupling + eps * w * uk * r
 
     th, rows = np.asarray(p.theta0, np.float64), []
     for uk in u:

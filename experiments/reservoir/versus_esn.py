@@ -22,6 +22,8 @@ from kuramoto_jax.reservoir import (
 )
 from kuramoto_jax.reservoir import _versus as vs
 
+SWEPT = ("frequency", "phase_response")  # the mechanisms of the K/K_c figure
+
 
 @dataclass
 class Config:
@@ -111,15 +113,15 @@ def run(config: Config, ctx) -> dict[str, float]:
         if D == config.dims[len(config.dims) // 2]:  # NARMA-10 validation NRMSE against K/K_c, both mechanisms
             base = kgrid[int(np.argmin([loss("narma10", Xk[i, 0])[0] for i in range(budget)]))]
             theta_b = vs.base_draw(ctx.key("second_start", D), n)[1]  # same reservoir, another θ(0)
-            sweep, dist = (np.zeros((len(INPUT_MECHANISMS), len(config.sweep_k_over_kc))) for _ in range(2))
-            for m, mech in enumerate(INPUT_MECHANISMS):
+            sweep, dist = (np.zeros((len(SWEPT), len(config.sweep_k_over_kc))) for _ in range(2))
+            for m, mech in enumerate(SWEPT):
                 ps = [vs.grid_params(draw, (k, *base[1:])) for k in config.sweep_k_over_kc]
                 Xs = vs.kuramoto_features(ps + [p._replace(theta0=theta_b) for p in ps], U[:1], hold=config.hold,
                                           dt=config.dt, mechanism=mech)[:, 0]
                 sweep[m] = [loss("narma10", Xs[i])[0] for i in range(len(ps))]
                 dist[m] = [vs.phase_distance(Xs[i], Xs[len(ps) + i])[max(W - 50, 0):W].mean() for i in range(len(ps))]
             fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-            for m, mech in enumerate(INPUT_MECHANISMS):
+            for m, mech in enumerate(SWEPT):
                 axes[0].plot(config.sweep_k_over_kc, sweep[m], "-o", label=mech)
                 axes[1].plot(config.sweep_k_over_kc, dist[m], "-o", label=mech)
             axes[0].axhline(metrics[f"narma10_{D}_val_esn_grid"], color="k", ls="--", label="ESN (grid)")
@@ -133,7 +135,7 @@ def run(config: Config, ctx) -> dict[str, float]:
             fig.tight_layout()
             ctx.save_figure(fig, "nrmse_vs_k")
             ctx.save_arrays(sweep_k_over_kc=np.asarray(config.sweep_k_over_kc), sweep_nrmse=sweep,
-                            sweep_distance=dist, sweep_mechanisms=np.array(INPUT_MECHANISMS),
+                            sweep_distance=dist, sweep_mechanisms=np.array(SWEPT),
                             sweep_base=np.asarray(base))
     metrics.update({f"simulations_gradient_{k}": float(v) for k, v in sims.items()})
     ctx.save_json("reservoir_kwargs", kwargs_out)

@@ -10,7 +10,9 @@ with the input mechanism r_i
                     by its own amount ε w_i u_k (a common w_i = 1 would only rotate the
                     order parameters, see experiments/reservoir/RESULTS.md §1);
 - "phase_response": r_i = sin(θ_i + φ_i), the phase-response curve of a type-II
-                    oscillator with its own phase offset φ_i.
+                    oscillator with its own phase offset φ_i;
+- "coupling":       no input term; the input modulates the coupling instead,
+                    K_ij → K_ij (1 + ε u_k) (the synchrony level carries the input).
 
 K_ij = K/N ("mean_field", `kj.MeanField`) or K A_ij ("dense", `kj.Dense`) with A a signed
 random matrix of spectral radius 1. The read-out sees features of θ at the end of
@@ -35,8 +37,8 @@ import numpy as np
 
 import kuramoto_jax as kj
 
-INPUT_MECHANISMS = ("frequency", "phase_response")
-"""Input mechanisms of `drive_held`: r_i = 1 (frequency) or sin(θ_i + φ_i) (phase response)."""
+INPUT_MECHANISMS = ("frequency", "phase_response", "coupling")
+"""Input mechanisms of `drive_held`: r_i = 1 (frequency), sin(θ_i + φ_i) (phase response), or K_ij (1 + ε u_k)."""
 COUPLINGS = ("mean_field", "dense")
 """Couplings of the held reservoir: `kj.MeanField(K)` or `kj.Dense(K A)`."""
 
@@ -74,7 +76,10 @@ class PhaseResponseDrive(kj.Drive):
 def held_model(params: HeldParams, uk, hold: float, mechanism: str) -> kj.Kuramoto:
     """The Kuramoto model of one hold: constant input u_k over [0, hold]."""
     signal = kj.SampledSignal(jnp.stack([uk, uk]), hold)
-    coupling = kj.MeanField(params.K) if params.A is None else kj.Dense(params.K * params.A)
+    K = params.K * (1 + params.eps * uk) if mechanism == "coupling" else params.K
+    coupling = kj.MeanField(K) if params.A is None else kj.Dense(K * params.A)
+    if mechanism == "coupling":
+        return kj.Kuramoto(params.omega, coupling)
     if mechanism == "frequency":
         return kj.Kuramoto(params.omega, coupling, drive=signal, drive_gain=params.eps, drive_weights=params.w)
     return kj.Kuramoto(params.omega, coupling, drive=PhaseResponseDrive(signal, params.eps, params.w, params.phi))
@@ -113,7 +118,7 @@ def drive_held(params: HeldParams, u, *, hold: float, dt: float, mechanism: str 
         u: (T,) input samples.
         hold: seconds each sample is held (a whole multiple of `dt` × `virtual_nodes`).
         dt: integration step.
-        mechanism: "frequency" or "phase_response" (module docstring).
+        mechanism: "frequency", "phase_response" or "coupling" (module docstring).
         features: θ (N,) ↦ (d,) feature map.
         virtual_nodes: V read-out times per hold (time multiplexing).
         solver: fixed-step solver of `kj.simulate`.

@@ -9,7 +9,8 @@ the defaults (ω̄ = 0.5, M = 5, Moore–Penrose read-out) were chosen.
 
 With `hold` set, the reservoir reads one input sample per task step and holds it for
 `hold` seconds (`_held.drive_held`): dθ_i/dt = ω_i + Σ_j K_ij sin(θ_j − θ_i) + ε w_i u_k r_i(θ_i),
-r_i = 1 (input_mechanism="frequency") or sin(θ_i + φ_i) ("phase_response"), K_ij = K/N
+r_i = 1 (input_mechanism="frequency") or sin(θ_i + φ_i) ("phase_response"), or no input term and
+K_ij (1 + ε u_k) ("coupling"); K_ij = K/N
 ("mean_field") or K A_ij ("dense"), features read at the end of each hold (or at V
 virtual nodes within it). Every drawn array (ω, θ(0), w, φ, A) can be passed explicitly,
 so a tuned reservoir is rebuilt from plain keyword arguments.
@@ -89,7 +90,8 @@ class KuramotoReservoir:
             quantiles with sample mean exactly ω̄; see `sample_reservoir`).
         hold: None (the paper's continuous input sampled every dt) or seconds each input sample
             is held (one sample per task step; `washout` is then rounded to whole holds).
-        input_mechanism: with `hold`: "frequency" (ε w_i u) or "phase_response" (ε w_i u sin(θ_i + φ_i)).
+        input_mechanism: with `hold`: "frequency" (ε w_i u), "phase_response" (ε w_i u sin(θ_i + φ_i))
+            or "coupling" (K_ij (1 + ε u), no input term).
         input_phases: φ_i: None (zeros), "random" (uniform on [0, 2π), stream "input_phases") or (n,).
         virtual_nodes: with `hold`: V read-out times per hold (D = V × features of θ).
         coupling: with `hold`: "mean_field" (K/N) or "dense" (K A_ij).
