@@ -129,7 +129,7 @@ def drive_held(params: HeldParams, u, *, hold: float, dt: float, mechanism: str 
     """
     if mechanism not in INPUT_MECHANISMS:
         raise ValueError(f"`mechanism` must be one of {INPUT_MECHANISMS}, got {mechanism!r}")
-    steps = int(round(hold / dt))
+    steps = round(hold / dt)
     if steps < 1 or abs(steps * dt - hold) > 1e-9 * max(1.0, hold):
         raise ValueError(f"`hold` must be a whole number of `dt` steps, got hold={hold}, dt={dt}")
     V = int(virtual_nodes)
