@@ -24,9 +24,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import kuramoto_jax as kj
-from kuramoto_jax.reservoir import (ESN_BACKENDS, INPUT_TERMS, benchmark_scores, drive_batch, esn_states, fit_readout,
-                                   order_parameter_features, oscillator_features, reservoirpy_readout,
-                                   reservoirpy_version, sample_reservoir, tasks, tune_esn)
+from kuramoto_jax.reservoir import (ESN_BACKENDS, INPUT_TERMS, benchmark_figure, benchmark_scores, drive_batch,
+                                   esn_states, fit_readout, order_parameter_features, oscillator_features,
+                                   reservoirpy_readout, reservoirpy_version, sample_reservoir, tasks, tune_esn)
 
 MODELS = ["kuramoto_z", "kuramoto_osc", "esn", "esn_tuned", "esn_numpy", "delay_line"]
 
@@ -77,8 +77,6 @@ def _standardise(x):
 
 
 def run(config: Config, ctx) -> dict[str, float]:
-    import matplotlib.pyplot as plt
-
     D = 2 * config.M
     stride = int(round(config.hold / config.dt))
     if stride < 1 or abs(stride * config.dt - config.hold) > 1e-9:
@@ -157,20 +155,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                     esn_grid=np.asarray(grid), esn_grid_validation=val_scores, narma_test=y_narma[te],
                     mg_test=y_mg[te], narma_pred=np.stack([preds[("narma", m)] for m in MODELS]),
                     mg_pred=np.stack([preds[("mg", m)] for m in MODELS]))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for m in MODELS:
-        axes[0].plot(np.arange(1, config.mc_max_delay + 1), mc_profiles[m], "-o", ms=3, label=m)
-    axes[0].set(xlabel="delay d (samples)", ylabel="r^2(d)", title="memory capacity profile")
-    k = min(200, Te)
-    for ax, target, key, title in ((axes[1], y_narma, "narma", "NARMA-10"),
-                                   (axes[2], y_mg, "mg", f"Mackey-Glass, {config.mg_horizon} steps ahead")):
-        ax.plot(target[te][:k], "k", lw=1, label="target")
-        for m in ("kuramoto_z", "esn", "esn_tuned"):
-            ax.plot(preds[(key, m)][:k], "--", lw=1, label=m)
-        ax.set(xlabel="test sample", title=title)
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig = benchmark_figure(mc_profiles, preds, y_narma[te], y_mg[te], mg_horizon=config.mg_horizon)
     ctx.save_figure(fig, "benchmarks")
     ctx.summary(f"Standard benchmarks at D = {D} features (Kuramoto N = {config.n}, K = {config.k_over_kc:g} K_c, "
                 f"eps = {config.eps}, {config.input_term} input; esn = {esn_name} with {D} units, esn_tuned = the same "

@@ -18,6 +18,7 @@ from ._features import (
     order_parameter_features,
     oscillator_features,
 )
+from ._figures import benchmark_figure
 from ._held import (
     COUPLINGS,
     INPUT_MECHANISMS,
@@ -54,6 +55,7 @@ __all__ = [
     "PhaseResponseDrive",
     "Readout",
     "all_oscillator_features",
+    "benchmark_figure",
     "benchmark_scores",
     "drive_batch",
     "drive_held",
