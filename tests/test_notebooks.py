@@ -6,6 +6,7 @@ package arrives only through that install cell.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 
@@ -21,6 +22,9 @@ NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_is_stored_clean_and_installs_itself(path):
+    raw = json.loads(path.read_text())
+    missing = [i for i, c in enumerate(raw["cells"]) if "id" not in c]
+    assert not missing, f"{path.name}: cells {missing} have no id (nbformat 4.5 notebooks need one per cell)"
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code, f"{path.name} has no code cells"
