@@ -52,7 +52,7 @@ import diffrax
 import kuramoto_jax as kj
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from core_bench import copy_bandwidth, machine_name  # noqa: E402
+from core_bench import copy_bandwidth, f_meanfield, f_sparse, machine_name  # noqa: E402
 
 DT = 0.1
 K_MEAN = 2.0
@@ -96,24 +96,6 @@ def f_dense(om, K):
     def f(th):
         c, s = jnp.cos(th), jnp.sin(th)
         return om + c * (K @ s) - s * (K @ c)
-
-    return f
-
-
-def f_meanfield(om, K):
-    def f(th):
-        c, s = jnp.cos(th), jnp.sin(th)
-        return om + K * (c * jnp.mean(s) - s * jnp.mean(c))
-
-    return f
-
-
-def f_sparse(om, snd, rcv, w, n):
-    def f(th):
-        c, s = jnp.cos(th), jnp.sin(th)
-        g = jnp.stack([c, s], -1)[snd] * w[:, None]
-        a = jax.ops.segment_sum(g, rcv, num_segments=n, indices_are_sorted=True)
-        return om + c * a[:, 1] - s * a[:, 0]
 
     return f
 

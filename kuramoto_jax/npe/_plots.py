@@ -66,27 +66,37 @@ def diagnostic_figures(draws, truths, names, low, high) -> dict:
     return figs
 
 
+def _corner(axes, draws, truth, names, *, color="C0", truth_color="C3", bounds=None, fontsize=7, labelsize=5):
+    """Draw a corner plot of draws (L, P) into a P × P grid of axes: histograms on the diagonal, scatter
+    below it with the true value (P,) starred, nothing above; `bounds` = (low, high) (P,) fixes the ranges."""
+    P = len(names)
+    for i in range(P):
+        for j in range(P):
+            ax = axes[i][j]
+            if i == j:
+                rng = None if bounds is None else (bounds[0][i], bounds[1][i])
+                ax.hist(draws[:, i], bins=30, range=rng, color=color, alpha=0.7)
+                ax.axvline(truth[i], color=truth_color, lw=0.8)
+            elif i > j:
+                ax.plot(draws[:, j], draws[:, i], ".", ms=1, alpha=0.3, color=color)
+                ax.plot(truth[j], truth[i], "r*", ms=5)
+                if bounds is not None:
+                    ax.set(xlim=(bounds[0][j], bounds[1][j]), ylim=(bounds[0][i], bounds[1][i]))
+            else:
+                ax.axis("off")
+            ax.tick_params(labelsize=labelsize)
+            if i == P - 1:
+                ax.set_xlabel(names[j], fontsize=fontsize)
+            if j == 0:
+                ax.set_ylabel(names[i], fontsize=fontsize)
+
+
 def pair_figure(draws, truth, names):
     """Pair plot of one posterior's draws (L, P) with the true value (P,) starred."""
     plt = _plt()
     P = len(names)
     fig, axes = plt.subplots(P, P, figsize=(1.7 * P, 1.7 * P))
-    for i in range(P):
-        for j in range(P):
-            ax = axes[i, j]
-            if i == j:
-                ax.hist(draws[:, i], bins=30, color="C0", alpha=0.7)
-                ax.axvline(truth[i], color="C3")
-            elif i > j:
-                ax.plot(draws[:, j], draws[:, i], ".", ms=1, alpha=0.3)
-                ax.plot(truth[j], truth[i], "r*", ms=6)
-            else:
-                ax.axis("off")
-            ax.tick_params(labelsize=5)
-            if i == P - 1:
-                ax.set_xlabel(names[j], fontsize=7)
-            if j == 0:
-                ax.set_ylabel(names[i], fontsize=7)
+    _corner(axes, draws, truth, names)
     fig.tight_layout()
     return fig
 
@@ -113,23 +123,9 @@ def comparison_figures(draws, truth, names, low, high) -> dict:
 
     fig, axes = plt.subplots(P, 2 * P + 1, figsize=(1.5 * (2 * P + 1), 1.5 * P))
     for block, m in enumerate(("npe", "nuts")):
-        for i in range(P):
-            for j in range(P):
-                ax = axes[i, block * (P + 1) + j]
-                if i == j:
-                    ax.hist(draws[m][:, i], bins=30, range=(low[i], high[i]), color=f"C{block}", alpha=0.7)
-                    ax.axvline(truth[i], color="k", lw=0.8)
-                elif i > j:
-                    ax.plot(draws[m][:, j], draws[m][:, i], ".", ms=1, alpha=0.3, color=f"C{block}")
-                    ax.plot(truth[j], truth[i], "r*", ms=5)
-                    ax.set(xlim=(low[j], high[j]), ylim=(low[i], high[i]))
-                else:
-                    ax.axis("off")
-                ax.tick_params(labelsize=4)
-                if i == P - 1:
-                    ax.set_xlabel(names[j], fontsize=6)
-                if j == 0:
-                    ax.set_ylabel(names[i], fontsize=6)
+        grid = [[axes[i, block * (P + 1) + j] for j in range(P)] for i in range(P)]
+        _corner(grid, draws[m], truth, names, color=f"C{block}", truth_color="k", bounds=(low, high), fontsize=6,
+                labelsize=4)
         axes[0, block * (P + 1) + P - 1].set_title(labels[m], fontsize=8)
     for i in range(P):
         axes[i, P].axis("off")
