@@ -229,6 +229,18 @@ def test_continuation_passes_the_fold_at_the_locking_threshold():
     assert float(R_sim) == pytest.approx(float(kj.order_parameter(branch.theta[j])[0]), abs=1e-8)
 
 
+def test_continuation_from_a_given_start_and_below_the_threshold():
+    omega = _omega(6, 10)
+    K_L = float(st.locking_threshold(omega))
+    make = lambda K: kj.Kuramoto(omega, kj.MeanField(K))
+    start = st.locked_state(make(1.5 * K_L))
+    given = st.continuation(make, 1.5 * K_L, theta0=start.theta, ds=0.1, num_steps=5)
+    own = st.continuation(make, 1.5 * K_L, ds=0.1, num_steps=5)
+    np.testing.assert_allclose(given.theta, own.theta, atol=1e-10)
+    with pytest.raises(ValueError, match="no locked state of make_model"):
+        st.continuation(make, 0.8 * K_L, ds=0.1, num_steps=5)
+
+
 def test_continuation_in_a_field_folds_at_the_closed_form():
     # Identical oscillators with θ̇ = ω + b sin θ (+ coupling): the locked state sin θ* = −ω/b exists iff b ≥ |ω|.
     w = 0.3

@@ -6,7 +6,7 @@ curves y(s) = (x(s), p(s)) in arclength s. Keller's pseudo-arclength method step
 them: with the unit tangent t (the kernel of [D_x G, ∂_p G], oriented like the previous
 one through the bordered system [[D_x G, ∂_p G], [t_prevᵀ]] t = [0, 1]),
 
-    predictor  ŷ = y + ds t,      corrector  G(y') = 0,  tᵀ (y' − ŷ) = 0   (Newton),
+    predictor  ŷ = y + ds t,      corrector  G(y') = 0,  tᵀ (y' − ŷ) = 0   (Newton–chord, then Newton),
 
 which passes folds, where p(s) turns and D_x G is singular but the bordered system is
 not. A fold lies between two points whose tangents' p-components t_p differ in sign;
@@ -69,9 +69,8 @@ class Branch(NamedTuple):
 def _tangent(G, x, p, t_prev):
     """Unit tangent of G(x, p) = 0 oriented along t_prev (bordered solve)."""
     n = x.shape[0]
-    Jx = jax.jacfwd(G, argnums=0)(x, p)
-    Jp = jax.jacfwd(G, argnums=1)(x, p)
-    A = jnp.concatenate([jnp.concatenate([Jx, Jp[:, None]], 1), t_prev[None, :]], 0)
+    J = jax.jacfwd(lambda y: G(y[:n], y[n]))(jnp.concatenate([x, p[None]]))
+    A = jnp.concatenate([J, t_prev[None, :]], 0)
     rhs = jnp.zeros((n + 1,), x.dtype).at[-1].set(1.0)
     t = jnp.linalg.solve(A, rhs)
     return t / jnp.linalg.norm(t)
@@ -103,7 +102,10 @@ def _continue(make_model, x0, p0, direction, ds, num_steps, max_steps, symmetric
         def H(yy, args):
             return jnp.concatenate([G(yy[:n], yy[n]), (t @ (yy - y_pred))[None]])
 
-        y_new, ok = fr.newton(H, y_pred, None, max_steps=max_steps)
+        # Newton–chord first (one factorisation per step); full Newton where it fails (near folds).
+        y_new, ok = fr.newton(H, y_pred, None, max_steps=max_steps, chord=True)
+        y_new, ok = jax.lax.cond(ok, lambda: (y_new, ok),
+                                 lambda: fr.newton(H, y_pred, None, max_steps=max_steps))
         res = jnp.max(jnp.abs(H(y_new, None)))
         ok = ok & alive & jnp.isfinite(res) & (res < fr.default_tol_residual(x.dtype))
         x_new, p_new = y_new[:n], y_new[n]
@@ -134,7 +136,8 @@ def continuation(make_model: Callable, p0, *, theta0=None, direction: float = -1
     Args:
         make_model: p ↦ `Kuramoto` (traceable in p), e.g. ``lambda K: kj.Kuramoto(ω, kj.MeanField(K))``,
             ``lambda b: kj.Kuramoto(ω, coupling, field=b)`` or ``lambda a: kj.Kuramoto(ω, coupling, lag=a)``.
-        p0: start parameter; the start is `locked_state(make_model(p0), theta0)`.
+        p0: start parameter; the start is the locked state of make_model(p0) (Newton from theta0,
+            or the homotopy of `locked_state`).
         theta0: (N,) warm start of the first locked state (default: the homotopy).
         direction: +1 to start towards larger p, −1 towards smaller p.
         ds: arclength step in the (x, p) space; num_steps: steps taken.
@@ -158,10 +161,17 @@ def continuation(make_model: Callable, p0, *, theta0=None, direction: float = -1
     for name, val in (("num_steps", num_steps), ("max_steps", max_steps)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
             raise ValueError(f"`{name}` must be a positive int, got {val!r}")
-    start = lk.locked_state(model0, theta0)
+    x0 = None
+    if theta0 is not None:
+        theta0 = v.vector("theta0", theta0, model0.n).astype(fr.dtype_of(model0))
+        x0 = fr.pack(model0, theta0, jnp.mean(fr.drift(model0, theta0)))
+    # The start point only (its spectrum, when asked for, is the branch's first point).
+    x0, res, converged = lk._point_jit(model0, x0)
+    if v.is_concrete(converged) and not bool(converged):
+        raise ValueError(f"continuation: no locked state of make_model(p0) found from the start (Newton "
+                         f"residual {float(res):.3g}); pass a closer `theta0` or start at a stronger coupling")
     if symmetric is None:
         symmetric = lk.is_symmetric(model0)
-    x0 = fr.pack(model0, start.theta, start.frequency)
     return _continue_jit(make_model, x0, p0, float(direction), float(ds), int(num_steps), int(max_steps),
                          bool(symmetric), bool(stability))
 

@@ -54,7 +54,9 @@ def rotating(model: Kuramoto) -> bool:
 
 def drift(model: Kuramoto, theta, kappa=1.0):
     """f_κ(θ), shape (N,): the model's drift with the coupling scaled by κ."""
-    return model.drift(0.0, theta) + (kappa - 1.0) * model.coupling_term(theta)
+    # Through a Scaled coupling: one coupling evaluation (K read once), not the drift plus a
+    # second (κ − 1) coupling term; that halves the Jacobian cost of every Newton step.
+    return scaled(model, kappa).drift(0.0, theta)
 
 
 def unpack(model: Kuramoto, x):
@@ -99,6 +101,22 @@ def jacobian(model: Kuramoto, theta, kappa=1.0):
     return J
 
 
+def residual_jacobian(model: Kuramoto, x, kappa=1.0):
+    """D_x G, shape (N, N), in closed form: the columns of `jacobian` for the free phases and −1 for
+    Ω (rotating case; θ_0 is pinned), or `jacobian` itself with a field."""
+    theta, _ = unpack(model, x)
+    J = jacobian(model, theta, kappa)
+    if rotating(model):
+        return jnp.concatenate([J[:, 1:], -jnp.ones((model.n, 1), J.dtype)], axis=1)
+    return J
+
+
+def branch_slope(model: Kuramoto, x, kappa):
+    """dx/dκ along a branch of locked states: −(D_x G)⁻¹ ∂_κ G, shape (N,) (∂_κ G is the coupling term)."""
+    theta, _ = unpack(model, x)
+    return -jnp.linalg.solve(residual_jacobian(model, x, kappa), model.coupling_term(theta))
+
+
 def tolerances(dtype):
     eps = float(jnp.finfo(dtype).eps)
     # Newton converges quadratically: a tolerance near eps^0.75 leaves the root accurate to ~eps.
@@ -109,15 +127,17 @@ def default_tol_residual(dtype) -> float:
     return 1e-9 if dtype == jnp.float64 else 1e-4
 
 
-def newton(fn, x0, args, *, max_steps: int = 50):
+def newton(fn, x0, args, *, max_steps: int = 50, chord: bool = False):
     """optimistix Newton on fn(x, args) = 0 from x0 with the implicit adjoint; never throws.
 
+    chord=True uses Newton–chord instead (the Jacobian at x0 factorised once and reused: the
+    classical continuation corrector, cheap from a close predictor, linear convergence).
     Returns (x, converged-by-optimistix). Derivatives of x with respect to `args`
     come from the implicit function theorem.
     """
     rtol, atol = tolerances(x0.dtype)
-    sol = optx.root_find(fn, optx.Newton(rtol=rtol, atol=atol), x0, args, max_steps=max_steps,
-                         throw=False, adjoint=optx.ImplicitAdjoint())
+    solver = optx.Chord(rtol=rtol, atol=atol) if chord else optx.Newton(rtol=rtol, atol=atol)
+    sol = optx.root_find(fn, solver, x0, args, max_steps=max_steps, throw=False, adjoint=optx.ImplicitAdjoint())
     return sol.value, sol.result == optx.RESULTS.successful
 
 

@@ -11,8 +11,9 @@ common shift; it is symmetric when J is).
 Finding it: Newton's method (optimistix, implicit adjoint) from a warm start. The
 default warm start follows the state down from strong coupling: at κ_0 K with
 κ_0 = 8 Σ|ω_i − ω̄| / min_i |Σ_j K_ij| every phase difference is small and Newton
-from φ = 0 converges; κ is then lowered geometrically to 1 in `homotopy_steps`
-Newton solves, each from the previous state. This lands on the synchronous
+from φ = 0 converges; κ is then halved down to 1 (at most `homotopy_steps` Newton
+solves, each from the linear predictor along the branch; a failed solve halves the
+step in log κ). This lands on the synchronous
 (stable) branch whenever that branch reaches κ = 1 without a fold; a `theta0` skips
 the homotopy (e.g. for twisted states on rings).
 """
@@ -166,32 +167,59 @@ def _root(model: Kuramoto, x0, kappa, max_steps):
 
 
 def homotopy_start(model: Kuramoto, steps: int, max_steps: int):
-    """Warm start at κ = 1 by following the state from strong coupling κ_0 (values only)."""
+    """Warm start at κ = 1 by following the state down from strong coupling κ_0 (values only).
+
+    Each solve halves κ (never below 1) and starts Newton from the linear predictor
+    x + (κ_new − κ) dx/dκ; a failed solve keeps the last state and retries with the step in
+    log κ halved. At most `steps` solves.
+    """
     model = jax.lax.stop_gradient(model)
     kappa0 = strong_coupling_scale(model)
-    kappas = kappa0 ** jnp.linspace(1.0, 0.0, steps)
+    x0, _ = _root(model, initial_guess(model, kappa0), kappa0, max_steps)
+    tol = fr.default_tol_residual(x0.dtype)
 
-    def step(x, kappa):
-        x_new, _ = _root(model, x, kappa, max_steps)
-        ok = jnp.all(jnp.isfinite(x_new))
-        return jnp.where(ok, x_new, x), None
+    def descending(state):
+        i, kappa, *_ = state
+        return (i < steps) & (kappa > 1)
 
-    x, _ = jax.lax.scan(step, initial_guess(model, kappas[0]), kappas)
+    def body(state):
+        i, kappa, x, d, ratio = state
+        target = jnp.maximum(kappa * ratio, 1.0)
+        x_new, ok = _root(model, x + (target - kappa) * d, target, max_steps)
+        res = jnp.max(jnp.abs(fr.residual(model, x_new, target)))
+        ok = ok & jnp.isfinite(res) & (res < tol)
+        x_new = jnp.where(ok, x_new, x)
+        kappa_new = jnp.where(ok, target, kappa)
+        d_new = jnp.where(ok, fr.branch_slope(model, x_new, kappa_new), d)
+        return i + 1, kappa_new, x_new, d_new, jnp.where(ok, ratio, jnp.sqrt(ratio))
+
+    half = jnp.asarray(0.5, x0.dtype)
+    init = (jnp.zeros((), jnp.int32), kappa0, x0, fr.branch_slope(model, x0, kappa0), half)
+    _, _, x, _, _ = jax.lax.while_loop(descending, body, init)
     return x
+
+
+def solve_point(model: Kuramoto, x0=None, *, kappa=1.0, homotopy_steps: int = 40, max_steps: int = 50,
+                tol_residual: float | None = None):
+    """(x, residual, converged): the locked state's unknowns without its spectrum (traceable)."""
+    if tol_residual is None:
+        tol_residual = fr.default_tol_residual(fr.dtype_of(model))
+    if x0 is None:
+        x0 = homotopy_start(fr.scaled(model, kappa), homotopy_steps, max_steps)
+    x, ok = _root(model, jax.lax.stop_gradient(x0), kappa, max_steps)
+    res = jax.lax.stop_gradient(jnp.max(jnp.abs(fr.residual(model, x, kappa))))
+    return x, res, ok & jnp.isfinite(res) & (res < tol_residual)
+
+
+_point_jit = eqx.filter_jit(solve_point)
 
 
 def solve_locked(model: Kuramoto, x0=None, *, kappa=1.0, homotopy_steps: int = 40, max_steps: int = 50,
                  tol_residual: float | None = None, symmetric: bool | None = None) -> LockedState:
     """Traceable core of `locked_state` (no checks): Newton from x0 (or the homotopy) at coupling κK."""
-    dtype = fr.dtype_of(model)
-    if tol_residual is None:
-        tol_residual = fr.default_tol_residual(dtype)
-    if x0 is None:
-        x0 = homotopy_start(fr.scaled(model, kappa), homotopy_steps, max_steps)
-    x, ok = _root(model, jax.lax.stop_gradient(x0), kappa, max_steps)
+    x, res, converged = solve_point(model, x0, kappa=kappa, homotopy_steps=homotopy_steps, max_steps=max_steps,
+                                    tol_residual=tol_residual)
     theta, frequency = fr.unpack(model, x)
-    res = jax.lax.stop_gradient(jnp.max(jnp.abs(fr.residual(model, x, kappa))))
-    converged = ok & jnp.isfinite(res) & (res < tol_residual)
     full, transverse = spectrum(model, theta, kappa=kappa, symmetric=symmetric)
     stable = converged & (jnp.real(transverse[0]) < 0)
     return LockedState(theta, frequency, full, transverse, res, converged, stable)

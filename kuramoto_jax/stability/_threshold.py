@@ -117,36 +117,65 @@ class Fold(NamedTuple):
     converged: jax.Array
 
 
-# The bracket is narrowed to this relative width (or until a solve no longer succeeds);
-# the fold Newton starts from its upper end.
-_BRACKET_RTOL = 1e-9
+# The bracket stops once the fold estimate is within this relative distance of its upper end;
+# the fold Newton starts there (the branch is then O(sqrt(1e-6)) from the fold).
+_BRACKET_RTOL = 1e-6
+# Newton iterations per bracket solve. A predicted start on the branch converges in a few
+# iterations; a solve below the fold never converges, and capping it keeps failures cheap.
+_BRACKET_NEWTON_STEPS = 12
 
 
 def bracket(model: Kuramoto, iterations: int, max_steps: int):
     """(κ, x): a point of the locked branch just above its fold, values only (see module docstring).
 
-    At most `iterations` warm-start solves: κ shrinks by 0.7 per solve until one fails, then
-    [lo, hi] is bisected until it is narrower than 1e-9 hi.
+    Near a fold κ_f the branch is x ≈ x_f + c sqrt(κ − κ_f), so q(κ) = 1 / (κ³ |dx/dκ|²) falls
+    linearly to zero there; at strong coupling x ∝ 1/κ, so q ∝ κ and its secant zero is far
+    below. Each step lowers κ to a target a quarter of the way from the secant zero of q (the
+    fold estimate) back to the last good point (at most halving κ; 0.7 κ before two points
+    exist), starting Newton from the linear predictor
+    x + (κ_new − κ) dx/dκ. A failed solve becomes the lower end of a bracket, and targets stay
+    above its midpoint. At most `iterations` solves; stops once the estimate is within 1e-6 κ.
     """
     model = jax.lax.stop_gradient(model)
     kappa0 = lk.strong_coupling_scale(model)
     x0, _ = lk._root(model, lk.initial_guess(model, kappa0), kappa0, max_steps)
     dtype = x0.dtype
+    steps = min(max_steps, _BRACKET_NEWTON_STEPS)
+    zero = jnp.zeros((), dtype)
+
+    def slope_and_flatness(x, kappa):
+        d = fr.branch_slope(model, x, kappa)
+        return d, 1.0 / (kappa**3 * jnp.sum(d * d))
+
+    def estimate(lo, hi, q_hi, k_prev, q_prev):
+        """(fold estimate or −∞, remaining relative gap)."""
+        valid = (k_prev > hi) & (q_prev > q_hi) & (q_hi > 0)
+        est = jnp.where(valid, hi - q_hi * (k_prev - hi) / jnp.where(valid, q_prev - q_hi, 1.0), -jnp.inf)
+        floor = jnp.maximum(est, lo)
+        gap = jnp.where(valid | (lo > 0), hi - floor, hi)
+        return est, gap
 
     def searching(state):
-        i, lo, hi, _ = state
-        return (i < iterations) & ((lo <= 0) | (hi - lo > _BRACKET_RTOL * hi))
+        i, lo, hi, _, _, q_hi, k_prev, q_prev = state
+        _, gap = estimate(lo, hi, q_hi, k_prev, q_prev)
+        return (i < iterations) & (gap > _BRACKET_RTOL * hi)
 
     def body(state):
-        i, lo, hi, x_hi = state
-        mid = jnp.where(lo > 0, 0.5 * (lo + hi), 0.7 * hi)
-        x, ok = lk._root(model, x_hi, mid, max_steps)
-        res = jnp.max(jnp.abs(fr.residual(model, x, mid)))
+        i, lo, hi, x_hi, d_hi, q_hi, k_prev, q_prev = state
+        est, _ = estimate(lo, hi, q_hi, k_prev, q_prev)
+        target = jnp.where(jnp.isfinite(est), jnp.maximum(est + 0.25 * (hi - est), 0.5 * hi), 0.7 * hi)
+        target = jnp.where(lo > 0, jnp.maximum(target, 0.5 * (lo + hi)), target)
+        x, ok = lk._root(model, x_hi + (target - hi) * d_hi, target, steps)
+        res = jnp.max(jnp.abs(fr.residual(model, x, target)))
         ok = ok & jnp.isfinite(res) & (res < fr.default_tol_residual(dtype))
-        return i + 1, jnp.where(ok, lo, mid), jnp.where(ok, mid, hi), jnp.where(ok, x, x_hi)
+        d, q = slope_and_flatness(jnp.where(ok, x, x_hi), jnp.where(ok, target, hi))
+        keep = lambda new, old: jnp.where(ok, new, old)
+        return (i + 1, keep(lo, target), keep(target, hi), keep(x, x_hi), keep(d, d_hi), keep(q, q_hi),
+                keep(hi, k_prev), keep(q_hi, q_prev))
 
-    init = (jnp.zeros((), jnp.int32), jnp.zeros((), dtype), kappa0, x0)
-    _, _, hi, x_hi = jax.lax.while_loop(searching, body, init)
+    d0, q0 = slope_and_flatness(x0, kappa0)
+    init = (jnp.zeros((), jnp.int32), zero, kappa0, x0, d0, q0, zero, zero)
+    _, _, hi, x_hi, *_ = jax.lax.while_loop(searching, body, init)
     return hi, x_hi
 
 
