@@ -29,9 +29,8 @@ applied bifurcation theory*, §10.2)
 in the 2N + 1 unknowns (x, κ, w): w spans the kernel of D_x G, c is a fixed vector
 with cᵀ w ≠ 0. The system is regular at a non-degenerate fold, so optimistix's
 Newton with the implicit adjoint gives ∂κ_L/∂(ω, K, …). Its warm start follows
-the branch down from strong coupling: κ shrinks by 0.7 per Newton solve until a
-solve fails, then the bracket is bisected until its relative width is 1e-9; each
-solve starts from the last state found.
+the branch down from strong coupling, aiming at the secant zero of
+q(κ) = 1 / (κ³ |dx/dκ|²), which vanishes linearly at the fold (`bracket`).
 """
 
 from __future__ import annotations
@@ -215,7 +214,7 @@ def saddle_node(model: Kuramoto, *, iterations: int = 60, max_steps: int = 50, c
     Args:
         model: a first-order `Kuramoto` model (mean-field, dense or sparse coupling; lag
             and field allowed); its coupling K sets the shape, the fold is at κ_L K.
-        iterations: warm-start solves (geometric descent, then bisection).
+        iterations: at most this many warm-start solves (`bracket`).
         max_steps: Newton iterations per solve.
         check: raise a `ValueError` if the fold Newton did not converge (concrete values).
 
