@@ -63,6 +63,20 @@ def test_a_changed_config_fails_naming_the_record(tmp_path):
                for p in problems), problems
 
 
+def test_a_key_added_later_with_its_default_is_no_difference(tmp_path):
+    root = _copy_repo(tmp_path)
+    path = root / "experiments" / "records" / "quickstart" / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    del config["dt"]  # as if the record predated the key: the shipped config holds the default
+    path.write_text(yaml.safe_dump(config))
+    assert not any(p.startswith("record quickstart:") for p in report(root, check=True))
+    # Not so when the shipped config sets the key to something else.
+    cfg = root / "configs" / "quickstart.yaml"
+    cfg.write_text(cfg.read_text().replace("\ndt: 0.2\n", "\ndt: 0.0123\n"))
+    problems = report(root, check=True)
+    assert any(p.startswith("record quickstart:") and "dt: missing in the record" in p for p in problems), problems
+
+
 def test_a_record_naming_a_missing_config_fails(tmp_path):
     root = _copy_repo(tmp_path)
     path = root / "experiments" / "records" / "quickstart" / "metrics.json"

@@ -103,19 +103,37 @@ def _strip(config: dict) -> dict:
     return json.loads(json.dumps({k: v for k, v in config.items() if k not in RESERVED_KEYS}))
 
 
-def _diff(a, b, prefix="") -> list[str]:
+def _diff(a, b, prefix="", defaults=None) -> list[str]:
+    """Differences between a record's config `a` and the shipped config `b` resolved today.
+
+    A key the record lacks is no difference when the shipped config holds the study's default
+    for it (`defaults`, the config dataclass's defaults): the key was added to the study after
+    the record was made, with a default that keeps what the run did.
+    """
     if isinstance(a, dict) and isinstance(b, dict):
+        defaults = defaults if isinstance(defaults, dict) else {}
         out = []
         for k in sorted(set(a) | set(b), key=str):
             path = f"{prefix}{k}"
             if k not in a:
-                out.append(f"{path}: missing in the record, {b[k]!r} in the config")
+                if not (k in defaults and defaults[k] == b[k]):
+                    out.append(f"{path}: missing in the record, {b[k]!r} in the config")
             elif k not in b:
                 out.append(f"{path}: {a[k]!r} in the record, missing in the config")
             else:
-                out.extend(_diff(a[k], b[k], path + "."))
+                out.extend(_diff(a[k], b[k], path + ".", defaults.get(k)))
         return out
     return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} in the record, {b!r} in the config"]
+
+
+def _defaults(config) -> dict:
+    """The study config dataclass's default values as a plain dict ({} when a field has no default)."""
+    from . import _config
+
+    try:
+        return json.loads(json.dumps(_config.to_dict(type(config)())))
+    except TypeError:
+        return {}
 
 
 def check_record(root: pathlib.Path, key: str, rec: dict) -> list[str]:
@@ -153,11 +171,11 @@ def check_record(root: pathlib.Path, key: str, rec: dict) -> list[str]:
         problems.append(f"record {key}: names config {name!r}, but configs/{name}.yaml does not exist")
         return problems
     try:
-        shipped = resolve(path, check=False).to_dict()  # no data files needed to compare configs
+        resolved = resolve(path, check=False)  # no data files needed to compare configs
     except ConfigError as err:
         problems.append(f"record {key}: its config configs/{name}.yaml no longer resolves: {err}")
         return problems
-    diffs = _diff(_strip(rec["config"]), _strip(shipped))
+    diffs = _diff(_strip(rec["config"]), _strip(resolved.to_dict()), defaults=_defaults(resolved.config))
     if diffs:
         problems.append(f"record {key}: config.yaml differs from configs/{name}.yaml resolved today: "
                         + "; ".join(diffs[:5]) + (f" (and {len(diffs) - 5} more)" if len(diffs) > 5 else ""))
