@@ -241,6 +241,7 @@ def delay_case(n, steps, seed, stat):
 
 def kuranet_case(stat):
     """One training step (n = 100 graph, 150 Euler steps, gradient, Adam), before and after."""
+    import equinox as eqx
     import optax
 
     from kuramoto_jax import kuranet as kn
@@ -248,9 +249,9 @@ def kuranet_case(stat):
     case = Case("kuranet", "KuraNet training step, n = 100, 150 Euler steps, hidden [32, 32]", stat)
     for kcase in ("I", "III"):
         dim = 1 if kcase == "I" else 2
-        module, params = kn.init_coupling(jax.random.key(0), dim, (32, 32), dtype=jnp.float32)
+        params = kn.init_coupling(jax.random.key(0), dim, (32, 32), dtype=jnp.float32)  # an equinox PairMLP
         opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
-        state = opt.init(params)
+        state = opt.init(eqx.filter(params, eqx.is_inexact_array))
 
         def window_before(K, om, th0, field, delay_steps):
             # The previous route: JAX's rule for the dense product, and (without delays)
@@ -267,18 +268,18 @@ def kuranet_case(stat):
             return kn.simulate_window(K, om, th0, field=field, delay_steps=delay_steps)
 
         for label, window in (("before", window_before), ("after", window_after)):
-            def loss(p, k, window=window, module=module, kcase=kcase):
+            def loss(p, k, window=window, kcase=kcase):
                 k1, k2 = jax.random.split(k)
                 dis = kn.sample_disorder(k1, kcase, 100, jnp.float32)
-                K = kn.coupling_matrix(module, p, dis.features, "global")
+                K = kn.coupling_matrix(p, dis.features, "global")
                 th0 = jax.random.uniform(k2, (100,), jnp.float32, 0, 6.283)
                 return kn.sync_loss(window(K, dis.omega, th0, dis.field, dis.delay_steps))
 
-            @jax.jit
+            @eqx.filter_jit
             def step(p, s, k, loss=loss):
-                value, g = jax.value_and_grad(loss)(p, k)
-                u, s = opt.update(g, s, p)
-                return optax.apply_updates(p, u), s, value
+                value, g = eqx.filter_value_and_grad(loss)(p, k)
+                u, s = opt.update(g, s, eqx.filter(p, eqx.is_inexact_array))
+                return eqx.apply_updates(p, u), s, value
 
             case.add(f"Case {kcase} training step {label}",
                      lambda step=step, state=state, params=params: step(params, state, jax.random.key(1))[2])
