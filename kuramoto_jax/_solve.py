@@ -252,8 +252,7 @@ _MODEL_KWARGS = (
 # Memory policy of the scan path's reverse pass, by steps × state size (elements):
 # up to _STORE_RESIDUALS every step's residuals are kept, as a hand-written scan does
 # (measured fastest on the CPU up to N = 10^4 × 500 steps: recomputing each step from
-# its stored state instead was 1.07× (mean field) and 1.4× (sparse) slower in wall time,
-# benchmarks/results/grad_cpu.md against grad_cpu_large.md);
+# its stored state instead was slower for mean field and sparse couplings, docs/gradients.md);
 # beyond, the steps run in checkpointed chunks of ~√steps, each step recomputed from
 # its state (memory O(√steps · N), one more forward pass). _STORE_STATES, when set
 # above _STORE_RESIDUALS, adds the middle policy: states kept, steps recomputed.
