@@ -13,7 +13,11 @@ directly comparable with `kj.Kuramoto(omega, kj.MeanField(K))` at the same K:
 * `partially_correlated(omega, omega_other, K, p, rho)`:
                                        K_ij ∝ |ω̃_i − ω̃_j|^p with ω̃ = ρ ω + sqrt(1 − ρ²) ω'
                                        (ρ = 1 proportional, ρ = 0 random positive couplings);
-* `prune(K, keep_fraction)`:           keep the strongest pairs, renormalise to K's budget.
+* `prune(K, keep_fraction)`:           keep the strongest pairs, renormalise to K's budget;
+* `softmax_allocation(logits, n, K)`:  K_ij = K (N − 1) e^{λ_ij} / Σ_{k<l} 2 e^{λ_kl}, λ_ij = λ_ji from
+                                       N(N − 1)/2 free logits (a budget-keeping parametrisation
+                                       for gradient descent over allocations);
+* `effective_exponent(K_matrix, omega)`: the slope p of log K_ij against log |ω_i − ω_j|.
 
 The proportional scheme is the "generalised proportional coupling" of the
 proportional-coupling study (seed paper 002): with the budget constraint its
@@ -34,7 +38,8 @@ import numpy as np
 
 from . import _validate as v
 
-__all__ = ["uniform", "proportional", "partially_correlated", "prune", "budget"]
+__all__ = ["uniform", "proportional", "partially_correlated", "prune", "budget", "softmax_allocation",
+           "effective_exponent"]
 
 
 def _check_range(name: str, x, lo=None, hi=None, *, lo_open: bool = False) -> None:
@@ -191,3 +196,46 @@ def _prune(K, keep_fraction):
     pruned = upper + upper.T
     total_in, total_out = budget(K), budget(pruned)
     return pruned * jnp.where(total_out > 0, total_in / jnp.where(total_out > 0, total_out, 1.0), 0.0)
+
+
+def softmax_allocation(logits, n: int, K=1.0) -> jax.Array:
+    r"""A symmetric (n, n) coupling with zero diagonal and the budget K (N − 1), from free pair logits.
+
+        K_ij = K_ji = K (N − 1) e^{λ_p} / (2 Σ_q e^{λ_q}),    p = the pair {i, j} (i < j),
+
+    so every allocation of the budget is reached by some λ, λ = 0 is uniform coupling (K/N per
+    ordered pair), and gradient descent over λ keeps the budget exactly.
+
+    Args:
+        logits: λ, shape (N(N − 1)/2,), one per unordered pair in `numpy.triu_indices(n, 1)` order.
+        n: N, the number of oscillators (≥ 2).
+        K: coupling strength setting the budget, scalar ≥ 0.
+
+    Returns:
+        (n, n) matrix; differentiable in `logits` and K, usable under `jit` and `vmap`.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"`n` must be an int >= 2 (number of oscillators), got {n!r}")
+    logits = jnp.asarray(logits)
+    pairs = n * (n - 1) // 2
+    if logits.shape != (pairs,):
+        raise ValueError(f"`logits` must have shape ({pairs},) (one per pair of {n} oscillators), "
+                         f"got shape {logits.shape}")
+    iu, ju = np.triu_indices(n, 1)
+    upper = jnp.zeros((n, n), logits.dtype).at[iu, ju].set(jax.nn.softmax(logits))
+    return (upper + upper.T) * (K * (n - 1) / 2)
+
+
+def effective_exponent(K_matrix, omega) -> float:
+    """The slope p of the least-squares line of log K_ij against log |ω_i − ω_j| over pairs i < j.
+
+    p = 1 or 2 for `proportional(omega, K, p)` exactly; a summary of how any allocation weights
+    detuned pairs. Pairs with K_ij ≤ 0 or ω_i = ω_j are left out. Host-side (NumPy), not traceable.
+    """
+    K_matrix, omega = np.asarray(K_matrix, float), np.asarray(omega, float)
+    iu, ju = np.triu_indices(len(omega), 1)
+    x, y = np.abs(omega[iu] - omega[ju]), K_matrix[iu, ju]
+    keep = (x > 0) & (y > 0)
+    if keep.sum() < 2:
+        raise ValueError("`K_matrix` and `omega` leave fewer than 2 pairs with K_ij > 0 and ω_i ≠ ω_j")
+    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])

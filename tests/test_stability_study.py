@@ -22,14 +22,18 @@ def test_budget_smoke(tmp_path):
     assert metrics["K_L_optimised"] < metrics["K_L_uniform"]  # three descent steps from uniform already help
 
 
-def test_budget_allocation_keeps_the_budget():
+def test_softmax_allocation_keeps_the_budget_and_exponent_recovers_p():
     import jax.numpy as jnp
     import numpy as np
-    from kuramoto_jax.experiments.stability import budget
 
     from kuramoto_jax import schemes
 
-    M = budget.allocation(jnp.linspace(-1, 1, 15), 6)
+    M = schemes.softmax_allocation(jnp.linspace(-1, 1, 15), 6)
     np.testing.assert_allclose(M, M.T, rtol=1e-6)
     assert float(schemes.budget(M)) == pytest.approx(5.0, rel=1e-6)
-    np.testing.assert_allclose(budget.allocation(jnp.zeros(15), 6), schemes.uniform(6, 1.0), atol=1e-6)
+    np.testing.assert_allclose(schemes.softmax_allocation(jnp.zeros(15), 6), schemes.uniform(6, 1.0), atol=1e-6)
+    omega = np.random.default_rng(0).normal(size=8)
+    for p in (1.0, 2.0):
+        assert schemes.effective_exponent(schemes.proportional(omega, 1.0, p), omega) == pytest.approx(p, rel=1e-5)
+    with pytest.raises(ValueError, match="logits"):
+        schemes.softmax_allocation(jnp.zeros(14), 6)

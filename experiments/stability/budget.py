@@ -49,13 +49,6 @@ class Config:
                             metadata={"ge": 0, "help": "exponents of the proportional schemes compared"})
 
 
-def allocation(logits, n: int):
-    """Unit-budget symmetric M (N, N) with zero diagonal from the N(N−1)/2 pair logits."""
-    iu, ju = np.triu_indices(n, 1)
-    upper = jnp.zeros((n, n), logits.dtype).at[iu, ju].set(jax.nn.softmax(logits))
-    return (upper + upper.T) * (n - 1) / 2
-
-
 def threshold(M, omega):
     return stability.locking_scale(kj.Kuramoto(omega, kj.Dense(M)))
 
@@ -66,20 +59,13 @@ def brute_force_ok(M, omega, kappa) -> bool:
     return bool(above.stable) and not bool(below.converged)
 
 
-def effective_exponent(M, omega) -> float:
-    iu, ju = np.triu_indices(len(omega), 1)
-    x = np.log(np.abs(np.asarray(omega)[iu] - np.asarray(omega)[ju]))
-    y = np.log(np.asarray(M)[iu, ju])
-    return float(np.polyfit(x, y, 1)[0])
-
-
 def descent(n: int, steps: int, learning_rate: float):
     """ω (N,) ↦ (final logits, κ_L before each step (steps,)): Adam on κ_L(M(λ)) from λ = 0, in one scan."""
     opt = optax.adam(learning_rate)
 
     def one(omega):
         def fold(lg):
-            out = stability.saddle_node(kj.Kuramoto(omega, kj.Dense(allocation(lg, n))), check=False)
+            out = stability.saddle_node(kj.Kuramoto(omega, kj.Dense(schemes.softmax_allocation(lg, n))), check=False)
             return out.scale, out.converged
 
         def step(carry, _):
@@ -114,13 +100,13 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.log(f"{config.realisations} x {config.steps} Adam steps in {time.perf_counter() - t0:.1f} s")
     rows, checks = [], []
     for r in range(config.realisations):
-        omega, M_opt = omegas[r], allocation(logits_all[r], n)
+        omega, M_opt = omegas[r], schemes.softmax_allocation(logits_all[r], n)
         mats = {"uniform": schemes.uniform(n, 1.0), "optimised": M_opt}
         mats.update({f"p{p:g}": schemes.proportional(omega, 1.0, p) for p in config.ps})
         row = {name: float(threshold(M, omega)) for name, M in mats.items()}
         checks += [brute_force_ok(M, omega, row[name]) for name, M in mats.items()]
         row["K_L_mean_field"] = float(stability.locking_threshold(omega))
-        row["effective_p"] = effective_exponent(M_opt, omega)
+        row["effective_p"] = schemes.effective_exponent(M_opt, omega)
         ctx.log(f"realisation {r}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()))
         rows.append(row)
     mean = {k: float(np.mean([row[k] for row in rows])) for k in rows[0]}
