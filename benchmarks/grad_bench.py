@@ -100,6 +100,30 @@ def f_dense(om, K):
     return f
 
 
+@jax.custom_jvp
+def _aggregate_unmaterialised(K, cos_src, sin_src):
+    both = K @ jnp.stack([cos_src, sin_src], axis=-1)
+    return both[..., 0], both[..., 1]
+
+
+@_aggregate_unmaterialised.defjvp
+def _(primals, tangents):
+    # The toolkit's dense rule as it was before the sources were materialised for the K cotangent.
+    K, c, s = primals
+    dK, dc, ds = tangents
+    out = _aggregate_unmaterialised(K, c, s)
+    b = jnp.stack([dc, ds], axis=-2) @ K.T
+    return out, (b[..., 0, :] + jnp.sum(dK * c[..., None, :], axis=-1),
+                 b[..., 1, :] + jnp.sum(dK * s[..., None, :], axis=-1))
+
+
+class UnmaterialisedDense(kj.Dense):
+    """`Dense` with the previous derivative rule (cos θ, sin θ not materialised for K̄)."""
+
+    def aggregate(self, cos_src, sin_src):
+        return _aggregate_unmaterialised(self.matrix, cos_src, sin_src)
+
+
 class StackedDense(kj.Dense):
     """`Dense` with JAX's own derivative of K @ [cos θ, sin θ] (the rule before this benchmark's change)."""
 
@@ -206,6 +230,45 @@ def coupling_case(name, kind, n, steps, nsave, seed, stat, edges=None):
     return case, info
 
 
+def recompute_case(n, steps, nsave, seed, stat):
+    """Dense, with the scan path's long-solve memory policy forced: each step recomputed in the reverse pass."""
+    from kuramoto_jax import _solve
+
+    th0, _ = problem(seed, n)
+    om = problem(seed, n)[1]
+    K = jax.random.uniform(jax.random.fold_in(jax.random.key(seed), 1), (n, n), maxval=2 * K_MEAN / n)
+    _, stride = ts_grid(steps, nsave)
+    case = Case(f"dense{n}_recompute", f"dense N={n}, {steps} RK4 steps, every step recomputed in the reverse pass "
+                f"(the policy above {_solve._STORE_RESIDUALS} stored elements); d/dK", stat)
+    make = lambda K, om: kj.Kuramoto(om, kj.Dense(K))
+    make_old = lambda K, om: kj.Kuramoto(om, UnmaterialisedDense(K))
+
+    def hand(K, om, th0):
+        f = f_dense(om, K)
+
+        def outer(th, _):
+            step = jax.checkpoint(lambda th, _: (rk4_scan(f, th, 1), None))
+            th = jax.lax.scan(step, th, None, length=stride)[0]
+            return th, R_of(th)
+
+        _, Rs = jax.lax.scan(outer, th0, None, length=nsave - 1)
+        return (R_of(th0) + jnp.sum(Rs)) / nsave
+
+    args = (K, om, th0)
+    add_pair(case, "toolkit", toolkit_loss(make, steps, nsave), args, 0)
+    add_pair(case, "toolkit before", toolkit_loss(make_old, steps, nsave), args, 0)
+    add_pair(case, "hand scan", hand, args, 0)
+    # Compile under the forced policy (the toolkit reads it while tracing).
+    saved = _solve._STORE_RESIDUALS
+    _solve._STORE_RESIDUALS = 0
+    try:
+        for _, fn in case.fns:
+            block(fn())
+    finally:
+        _solve._STORE_RESIDUALS = saved
+    return case, dict(kind="dense_recompute", n=n, steps=steps, nsave=nsave)
+
+
 def delay_case(n, steps, seed, stat):
     """Dense Euler with per-sender delays of 0–10 steps; loss = mean R over the last 50 steps."""
     th0, om = problem(seed, n)
@@ -294,6 +357,11 @@ def targets_of(rows, infos, platform_, extra):
     t = {}
     tol = 1.1 if platform_ == "cpu" else 1.2
     for name, info in infos.items():
+        if info["kind"] == "dense_recompute":
+            g = lambda impl: by[(name, impl)]["time_s"]
+            t[f"{name}: toolkit fwd+grad / hand fwd+grad"] = round(g("toolkit forward+gradient") / g("hand scan forward+gradient"), 3)
+            t[f"{name}: before fwd+grad / now fwd+grad"] = round(g("toolkit before forward+gradient") / g("toolkit forward+gradient"), 2)
+            continue
         if info["kind"] not in ("dense", "meanfield", "sparse", "delay"):
             continue
         g = lambda impl, key="time_s": by[(name, impl)][key]
@@ -373,6 +441,7 @@ def main(argv=None):
         "meanfield256": lambda: coupling_case("meanfield256", "meanfield", 256, 500, 26, 3, stat),
         "meanfield1e4": lambda: coupling_case("meanfield1e4", "meanfield", 10_000, 500, 26, 4, stat),
         "sparse1e5": lambda: coupling_case("sparse1e5", "sparse", 10_000, 200, 11, 5, stat, edges=100_000),
+        "dense256_recompute": lambda: recompute_case(256, 500, 26, 1, stat),
         "delay": lambda: delay_case(256, 500, 6, stat),
         "kuranet": lambda: kuranet_case(stat),
     }
