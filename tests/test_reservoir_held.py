@@ -201,3 +201,27 @@ def test_second_order_features_closed_form(kind):
     assert res.features(_u(T=4)).shape == (4, 2 * n + P)  # D = 2n + P
     with pytest.raises(ValueError, match="extra"):
         second_order_features(2, 7, "harmonics")
+
+
+@pytest.mark.parametrize("mechanism", ["frequency", "phase_response", "coupling"])
+def test_hold_time_rescaled_to_the_unit_interval(x64, mechanism):
+    # s = t/h: hold 1 with dt 1/m on (hω, hK, hε) is the hold h with dt h/m; d(loss)/dh against finite differences
+    from kuramoto_jax.reservoir import time_rescaled, validation_nrmse
+
+    p, u, m = _params(n=4, K=1.1), jnp.asarray(_u(T=14)), 5
+    h = 0.7
+    X, _ = drive_held(p, u, hold=h, dt=h / m, mechanism=mechanism)
+    Xs, _ = drive_held(time_rescaled(p, h, mechanism), u, hold=1.0, dt=1 / m, mechanism=mechanism)
+    np.testing.assert_allclose(Xs, X, atol=1e-12)
+    if mechanism != "phase_response":
+        return
+    y = jnp.roll(u, 2)
+
+    def loss(hold):
+        Z = drive_held(time_rescaled(p, hold, mechanism), u, hold=1.0, dt=1 / m, mechanism=mechanism)[0]
+        return validation_nrmse(Z, y, slice(2, 10), slice(10, 14), 1e-3)
+
+    g = jax.grad(loss)(jnp.asarray(h))
+    fd = (loss(h + 1e-6) - loss(h - 1e-6)) / 2e-6
+    assert abs(float(g)) > 1e-3
+    np.testing.assert_allclose(g, fd, rtol=1e-5)

@@ -20,7 +20,7 @@ from ._features import (
     oscillator_features,
     second_order_features,
 )
-from ._figures import benchmark_figure
+from ._figures import benchmark_figure, k_over_kc_figure
 from ._held import (
     COUPLINGS,
     INPUT_MECHANISMS,
@@ -33,6 +33,7 @@ from ._held import (
     random_coupling_matrix,
     random_held_params,
     ridge_readout_jax,
+    time_rescaled,
     validation_nrmse,
 )
 from ._readout import Readout, fit_readout
@@ -70,6 +71,7 @@ __all__ = [
     "esn",
     "esn_states",
     "fit_readout",
+    "k_over_kc_figure",
     "memory_capacity",
     "metrics",
     "mse",
@@ -88,6 +90,7 @@ __all__ = [
     "second_order_features",
     "sweep_summary",
     "tasks",
+    "time_rescaled",
     "tune_esn",
     "validation_nrmse",
 ]

@@ -96,6 +96,20 @@ def held_model(params: HeldParams, uk, hold: float, mechanism: str) -> kj.Kuramo
     return kj.Kuramoto(params.omega, coupling, drive=PhaseResponseDrive(signal, params.eps, params.w, params.phi))
 
 
+def time_rescaled(params: HeldParams, hold, mechanism: str) -> HeldParams:
+    """The parameters of one hold of length h = `hold` on the unit interval s = t/h ∈ [0, 1].
+
+    dθ/ds = h f(θ, u_k), and every term of f is linear in one of ω, K, ε: h f is f with ω → h ω,
+    K → h K and ε → h ε ("frequency", "phase_response"), or ω → h ω, K → h K ("coupling", where the
+    input enters as K (1 + ε u_k)). Driving the result with hold=1 and dt = 1/m is the drive with hold h
+    and dt = h/m (the same m steps), differentiable in h: the hold time as a continuous parameter.
+    """
+    if mechanism not in INPUT_MECHANISMS:
+        raise ValueError(f"`mechanism` must be one of {INPUT_MECHANISMS}, got {mechanism!r}")
+    eps = params.eps if mechanism == "coupling" else hold * params.eps
+    return params._replace(omega=hold * params.omega, K=hold * params.K, eps=eps)
+
+
 def oscillator_group_features(n: int, groups: int) -> Callable:
     """θ (N,) ↦ (2G,) = [Re Z^(g), Im Z^(g)] of G contiguous groups, Z^(g) = mean_{j ∈ g} e^{iθ_j}."""
     if not 1 <= groups <= n:
@@ -146,7 +160,9 @@ def drive_held(params: HeldParams, u, *, hold: float, dt: float, mechanism: str 
     V = int(virtual_nodes)
     if V < 1 or steps % V:
         raise ValueError(f"`virtual_nodes` must be >= 1 and divide the {steps} steps of a hold, got {virtual_nodes}")
-    ts = jnp.arange(1, V + 1) * (steps // V) * dt
+    # in float64 before the cast: the last read-out time is exactly t1 = steps·dt (a float32 product could
+    # land one ulp past it for a dt such as 0.1·h)
+    ts = jnp.asarray(np.arange(1, V + 1) * (steps // V) * dt, dtype=jnp.result_type(float))
 
     def one_hold(theta, uk):
         sol = kj.simulate(held_model(params, uk, hold, mechanism), theta, t1=steps * dt, dt=dt, ts=ts,
