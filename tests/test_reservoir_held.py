@@ -112,6 +112,14 @@ def test_reservoir_held_bad_input():
         KuramotoReservoir(n=4, seed=0, hold=0.5, input_mechanism="nope")
     with pytest.raises(ValueError, match="coupling_matrix"):
         KuramotoReservoir(n=4, seed=0, hold=0.5, coupling="dense")
+    with pytest.raises(ValueError, match="coupling_matrix"):
+        KuramotoReservoir(n=4, seed=0, hold=0.5, coupling="sparse")
+    with pytest.raises(ValueError, match="mean_degree"):
+        KuramotoReservoir(n=4, seed=0, hold=0.5, coupling="sparse", coupling_matrix="random", mean_degree=5.0)
+    with pytest.raises(ValueError, match="k_over_kc"):
+        KuramotoReservoir(n=4, seed=0, k_over_kc=-1.0)
+    with pytest.raises(ValueError, match="n_second_order"):
+        KuramotoReservoir(n=4, seed=0, features="products", n_oscillator_features=2, n_second_order=7)
     with pytest.raises(ValueError, match="virtual_nodes"):
         drive_held(_params(), _u(), hold=HOLD, dt=DT, virtual_nodes=3)
 

@@ -6,6 +6,7 @@ import pathlib
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import kuramoto_jax as kj
 from kuramoto_jax.reservoir import (
@@ -109,3 +110,16 @@ def test_grid_points_of_every_option_rebuild_from_their_kwargs():
         assert Xp.shape == (1, 30, D) and Xr.shape == (30, D)
         np.testing.assert_allclose(Xr, Xp[0], atol=1e-5, err_msg=str(p))
     assert vs.readout_layout("products", 10) == (3, 4) and vs.readout_layout("harmonics", 100) == (25, 50)
+
+
+def test_option_best_is_the_minimum_over_the_points_with_each_option():
+    points = vs.kuramoto_grid([0.5, 3.0], [1.0], [0.5], [0.8], ["gaussian", "uniform"], ["mean_field"],
+                              ["oscillators", "products"])
+    assert len(points) == 8 and points[1] == vs.GridPoint(0.5, 1.0, 0.5, 0.8, "gaussian", "mean_field", "products")
+    losses = np.arange(8.0)[::-1].reshape(1, 8)  # point i has loss 7 − i
+    names, best = vs.option_best(losses, points)
+    got = dict(zip(names, best[0]))
+    assert got["k_over_kc=0.5"] == 4 and got["k_over_kc=3.0"] == 0  # points 0-3, 4-7
+    assert got["law=gaussian"] == 2 and got["readout=oscillators"] == 1 and got["eps=1.0"] == 0
+    with pytest.raises(ValueError, match="readout"):
+        vs.kuramoto_grid([1.0], [1.0], [0.5], [0.8], readout=["nope"])

@@ -19,7 +19,6 @@ from kuramoto_jax.reservoir import (
     INPUT_MECHANISMS,
     KuramotoReservoir,
     k_over_kc_figure,
-    nrmse_std,
     reservoirpy_version,
 )
 from kuramoto_jax.reservoir import _versus as vs
@@ -118,12 +117,8 @@ def run(config: Config, ctx) -> dict[str, float]:
                 if name == "gradient":  # validation loss by the grid's (numpy) scorer, at the same ridge
                     v = vs.task_loss(task, KuramotoReservoir(**kw).features(u), u, y, fit, val, ridge,
                                      config.mc_max_delay)
-                res = KuramotoReservoir(**kw)
-                if task == "memory_capacity":
-                    score = vs.test_score(task, res.features(u), u, y, train, test, ridge, config.mc_max_delay)
-                else:
-                    score = nrmse_std(res.fit(u[: W + Tr], y[: W + Tr]).predict(u[W + Tr:]), y[test])
-                metrics[f"{task}_{tag}_kuramoto_{name}"] = float(score)
+                metrics[f"{task}_{tag}_kuramoto_{name}"] = vs.rebuilt_score(kw, task, u, y, train, test,
+                                                                           config.mc_max_delay)
                 metrics[f"{task}_{tag}_val_kuramoto_{name}"] = v if task != "memory_capacity" else -v
             metrics[f"{task}_{tag}_esn_grid"] = vs.test_score(task, Xe[ie][s], u, y, train, test, el[ie][1],
                                                               config.mc_max_delay)
@@ -159,7 +154,8 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.summary(f"{config.note} Kuramoto reservoir (inputs held {config.hold} s; grid over K/K_c {config.k_over_kc}, "
                 f"ε {config.eps}, ω̄ {config.omega_mean}, σ {config.omega_spread}, law {config.law}, coupling "
                 f"{config.coupling}, read-out {config.readout}, input {config.mechanism}) against reservoirpy's ESN "
-                f"at D = {config.dims}, {budget} grid points each, same ridge read-out; gradient tuning: {len(half)} "
-                f"grid points + {steps} Adam steps. "
+                f"at D = {config.dims}, {budget} grid points each, same ridge read-out; gradient tuning at D = "
+                f"{config.gradient_dims}: {len(half)} grid points + {steps} Adam steps"
+                f"{' (hold time tuned too)' if config.gradient_hold else ''}. "
                 + "; ".join(f"{k} {v:.3g}" for k, v in metrics.items() if "_val_" not in k and k[-1].isalpha()))
     return metrics

@@ -216,7 +216,10 @@ class KuramotoReservoir:
         elif features == "groups":
             self.feature_map = oscillator_group_features(self.n, n_groups)
         elif features in SECOND_ORDER:
-            self.feature_map = second_order_features(int(n_oscillator_features), n_second_order, features)
+            try:
+                self.feature_map = second_order_features(int(n_oscillator_features), n_second_order, features)
+            except ValueError as err:  # name the class's arguments
+                raise ValueError(f"`n_second_order` / `n_oscillator_features` of features={features!r}: {err}") from None
         else:
             self.feature_map = oscillator_features(np.arange(n_oscillator_features))
         self.readout: Readout | None = None

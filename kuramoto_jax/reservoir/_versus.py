@@ -53,6 +53,7 @@ from ._held import (
     validation_nrmse,
 )
 from ._readout import fit_readout
+from ._reservoir import KuramotoReservoir
 from .esn import esn_states
 from .metrics import memory_capacity, nrmse_std
 
@@ -121,6 +122,16 @@ class GridPoint(NamedTuple):
     coupling: str = "mean_field"
     readout: str = "oscillators"
     mechanism: str = "phase_response"
+
+
+def rebuilt_score(kwargs: dict, task: str, u, y, train: slice, test: slice, max_delay: int) -> float:
+    """Test score of `KuramotoReservoir(**kwargs)` used as a user would: fit on u[:train.stop], predict
+    u[train.stop:] and score the test slice (NRMSE), or the memory capacity of its features."""
+    res = KuramotoReservoir(**kwargs)
+    if task == "memory_capacity":
+        return float(test_score(task, res.features(u), u, y, train, test, kwargs["ridge"], max_delay))
+    pred = res.fit(u[: train.stop], y[: train.stop]).predict(u[train.stop:])
+    return float(nrmse_std(pred, y[test]))
 
 
 def kuramoto_grid(k_over_kc, eps, omega_mean, omega_spread, law=("gaussian",), coupling=("mean_field",),
