@@ -6,7 +6,9 @@ import pathlib
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+import kuramoto_jax as kj
 from kuramoto_jax.reservoir import (
     KuramotoReservoir,
     drive_held,
@@ -84,3 +86,40 @@ def test_recorded_kwargs_rebuild_the_record():
     u, y = vs.versus_data(1700, 0, 10)["narma10"]
     pred = KuramotoReservoir(**kw["narma10"]["10"]["grid"]).fit(u[:1200], y[:1200]).predict(u[1200:])
     np.testing.assert_allclose(nrmse_std(pred, y[1200:]), metrics["narma10_10_kuramoto_grid"], rtol=1e-5)
+
+
+def test_grid_points_of_every_option_rebuild_from_their_kwargs():
+    # each option of the grid (law, coupling, read-out, mechanism), batched as in the study, against
+    # KuramotoReservoir(**reservoir_kwargs) driven alone: same features, D = 6 always
+    D, hold, dt = 6, 0.5, 0.1
+    u = np.random.default_rng(0).standard_normal(30)
+    points = [vs.GridPoint(1.5, 1.0, 1.0, 0.4, "gaussian", "mean_field", "oscillators", "phase_response"),
+              vs.GridPoint(0.5, 0.7, 0.5, 0.3, "lorentzian", "sparse", "products", "phase_response"),
+              vs.GridPoint(3.0, 0.5, 2.0, 0.8, "uniform", "dense", "harmonics", "coupling")]
+    draws = {n: vs.base_draw(jax.random.key(n), n, mean_degree=1.0) for n in (2, 3)}
+    X = vs.grid_features(draws, points, u[None], D, hold=hold, dt=dt)
+    for p, Xp in zip(points, X):
+        n = vs.readout_layout(p.readout, D)[0]
+        params = vs.grid_params(draws[n], p)
+        np.testing.assert_allclose(float(params.K), p.k_over_kc * kj.theory.critical_coupling(p.law, p.omega_spread),
+                                   rtol=1e-6)
+        kw = vs.reservoir_kwargs(params, hold=hold, dt=dt, mechanism=p.mechanism, ridge=1e-4, washout_samples=0,
+                                 readout=p.readout, D=D, coupling=p.coupling)
+        kw = json.loads(json.dumps(kw))  # as stored
+        Xr = KuramotoReservoir(**kw).features(u)
+        assert Xp.shape == (1, 30, D) and Xr.shape == (30, D)
+        np.testing.assert_allclose(Xr, Xp[0], atol=1e-5, err_msg=str(p))
+    assert vs.readout_layout("products", 10) == (3, 4) and vs.readout_layout("harmonics", 100) == (25, 50)
+
+
+def test_option_best_is_the_minimum_over_the_points_with_each_option():
+    points = vs.kuramoto_grid([0.5, 3.0], [1.0], [0.5], [0.8], ["gaussian", "uniform"], ["mean_field"],
+                              ["oscillators", "products"])
+    assert len(points) == 8 and points[1] == vs.GridPoint(0.5, 1.0, 0.5, 0.8, "gaussian", "mean_field", "products")
+    losses = np.arange(8.0)[::-1].reshape(1, 8)  # point i has loss 7 − i
+    names, best = vs.option_best(losses, points)
+    got = dict(zip(names, best[0]))
+    assert got["k_over_kc=0.5"] == 4 and got["k_over_kc=3.0"] == 0  # points 0-3, 4-7
+    assert got["law=gaussian"] == 2 and got["readout=oscillators"] == 1 and got["eps=1.0"] == 0
+    with pytest.raises(ValueError, match="readout"):
+        vs.kuramoto_grid([1.0], [1.0], [0.5], [0.8], readout=["nope"])

@@ -5,30 +5,35 @@ r"""Reservoir computing with driven Kuramoto networks.
     res.fit(u, y); y_hat = res.predict(u2)
 
 Modules: `_features` (driving and order-parameter / oscillator features),
-`_held` (sample-and-hold drive with frequency and phase-response inputs, closed-form
-ridge in JAX), `_readout` (least squares / ridge), `_sweeps` (batched drives and read-out errors of many
+`_held` (sample-and-hold drive with frequency, phase-response and coupling inputs on mean-field,
+dense or sparse couplings, closed-form ridge in JAX), `_readout` (least squares / ridge), `_sweeps` (batched drives and read-out errors of many
 reservoirs), `tasks`, `metrics`, `esn` (echo-state baseline).
 """
 
 from . import esn, metrics, tasks
 from ._features import (
     INPUT_TERMS,
+    SECOND_ORDER,
     drive_reservoir,
     drive_reservoir_jit,
     order_parameter_features,
     oscillator_features,
+    second_order_features,
 )
-from ._figures import benchmark_figure
+from ._figures import benchmark_figure, k_over_kc_figure
 from ._held import (
     COUPLINGS,
     INPUT_MECHANISMS,
     HeldParams,
     PhaseResponseDrive,
     all_oscillator_features,
+    coupling_shape,
     drive_held,
     oscillator_group_features,
+    random_coupling_matrix,
     random_held_params,
     ridge_readout_jax,
+    time_rescaled,
     validation_nrmse,
 )
 from ._readout import Readout, fit_readout
@@ -49,6 +54,7 @@ __all__ = [
     "ESN_BACKENDS",
     "INPUT_MECHANISMS",
     "INPUT_TERMS",
+    "SECOND_ORDER",
     "EchoStateNetwork",
     "HeldParams",
     "KuramotoReservoir",
@@ -57,6 +63,7 @@ __all__ = [
     "all_oscillator_features",
     "benchmark_figure",
     "benchmark_scores",
+    "coupling_shape",
     "drive_batch",
     "drive_held",
     "drive_reservoir",
@@ -64,6 +71,7 @@ __all__ = [
     "esn",
     "esn_states",
     "fit_readout",
+    "k_over_kc_figure",
     "memory_capacity",
     "metrics",
     "mse",
@@ -71,6 +79,7 @@ __all__ = [
     "order_parameter_features",
     "oscillator_features",
     "oscillator_group_features",
+    "random_coupling_matrix",
     "random_held_params",
     "readout_errors",
     "reservoirpy_readout",
@@ -78,8 +87,10 @@ __all__ = [
     "ridge_readout_jax",
     "sample_reservoir",
     "sample_reservoirs",
+    "second_order_features",
     "sweep_summary",
     "tasks",
+    "time_rescaled",
     "tune_esn",
     "validation_nrmse",
 ]

@@ -69,6 +69,53 @@ def _oscillator_features(index: tuple) -> Callable:
     return features
 
 
+SECOND_ORDER = ("harmonics", "products")
+"""Second-order read-outs of `second_order_features`: second harmonics or pairwise products."""
+
+
+def second_order_features(n: int, extra: int, kind: str = "products") -> Callable:
+    """θ (N,) ↦ (2n + P,) = [cos θ_i, sin θ_i of the first n oscillators, P second-order features].
+
+    A linear read-out of cos θ_i, sin θ_i cannot form products of its inputs (NARMA-10's
+    y_k u_{k−9} u_k term, the Hénon map's x_k²); these features give it degree-2 terms:
+
+    - kind="harmonics": cos 2θ_1, sin 2θ_1, cos 2θ_2, sin 2θ_2, ... (the first P; P ≤ 2n),
+      the diagonal products (cos² θ = (1 + cos 2θ)/2, cos θ sin θ = sin 2θ / 2);
+    - kind="products": x_a x_b (a < b) of x = (cos θ_1, sin θ_1, ..., cos θ_n, sin θ_n), in order of
+      the lag b − a, then a (the first P; P ≤ n(2n − 1)). Lag 1 pairs each oscillator's own
+      cos θ_i sin θ_i = sin(2θ_i)/2 with the neighbour products sin θ_i cos θ_{i+1}, and
+      cos θ_i cos θ_j = [cos(θ_i − θ_j) + cos(θ_i + θ_j)]/2: the interference of two oscillators.
+
+    D = 2n + P features in all.
+    """
+    if kind not in SECOND_ORDER:
+        raise ValueError(f"`kind` must be one of {SECOND_ORDER}, got {kind!r}")
+    limit = 2 * n if kind == "harmonics" else n * (2 * n - 1)
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"`n` (oscillators read) must be an integer >= 1, got {n!r}")
+    if not isinstance(extra, (int, np.integer)) or not 0 <= extra <= limit:
+        raise ValueError(f"`extra` (second-order features) must be an integer in [0, {limit}] for n={n}, got {extra!r}")
+    return _second_order_features(int(n), int(extra), kind)
+
+
+@functools.lru_cache(maxsize=64)
+def _second_order_features(n: int, extra: int, kind: str) -> Callable:
+    pairs = sorted(((a, b) for a in range(2 * n) for b in range(a + 1, 2 * n)), key=lambda ab: (ab[1] - ab[0], ab[0]))
+    ia, ib = (np.asarray(i, dtype=int) for i in zip(*pairs[:extra])) if extra and kind == "products" else ((), ())
+
+    def features(theta):
+        th = theta[:n]
+        c, s = jnp.cos(th), jnp.sin(th)
+        if kind == "harmonics":
+            second = jnp.stack([jnp.cos(2 * th), jnp.sin(2 * th)], axis=1).reshape(-1)[:extra]
+        else:
+            x = jnp.stack([c, s], axis=1).reshape(-1)  # interleaved cos θ_1, sin θ_1, cos θ_2, ...
+            second = x[jnp.asarray(ia, dtype=int)] * x[jnp.asarray(ib, dtype=int)]
+        return jnp.concatenate([c, s, second])
+
+    return features
+
+
 def _check_input(name: str, u) -> np.ndarray:
     if isinstance(u, jax.core.Tracer):
         return u

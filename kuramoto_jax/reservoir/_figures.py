@@ -39,3 +39,34 @@ def benchmark_figure(mc_profiles: dict, predictions: dict, narma_target, mg_targ
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def k_over_kc_figure(k_over_kc, nrmse, distance, mechanisms, esn_level: float, D: int):
+    """NARMA-10 validation NRMSE and the distance of two starts after the washout against K/K_c.
+
+    Args:
+        k_over_kc: the swept K/K_c, shape (S,).
+        nrmse: validation NRMSE per mechanism, shape (M, S).
+        distance: mean chord distance of two starts per mechanism, shape (M, S).
+        mechanisms: the M input mechanisms (legend).
+        esn_level: the grid-tuned ESN's validation NRMSE (a dashed line).
+        D: feature count (title).
+
+    Returns:
+        The matplotlib figure (two panels).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for m, mech in enumerate(mechanisms):
+        axes[0].plot(k_over_kc, nrmse[m], "-o", label=mech)
+        axes[1].plot(k_over_kc, distance[m], "-o", label=mech)
+    axes[0].axhline(esn_level, color="k", ls="--", label="ESN (grid)")
+    axes[0].set(ylabel="NARMA-10 validation NRMSE", title=f"D = {D}")
+    axes[1].set(yscale="log", ylabel="distance of two starts after the washout", title="echo-state property")
+    for ax in axes:
+        ax.set(xscale="log", xlabel="K / K_c", xticks=list(k_over_kc), xticklabels=[f"{k:g}" for k in k_over_kc])
+        ax.minorticks_off()
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -14,8 +14,12 @@ with the input mechanism r_i
 - "coupling":       no input term; the input modulates the coupling instead,
                     K_ij → K_ij (1 + ε u_k) (the synchrony level carries the input).
 
-K_ij = K/N ("mean_field", `kj.MeanField`) or K A_ij ("dense", `kj.Dense`) with A a signed
-random matrix of spectral radius 1. The read-out sees features of θ at the end of
+K_ij = K/N ("mean_field", `kj.MeanField`), K A_ij ("dense", `kj.Dense`) with A a signed
+random matrix of spectral radius 1, or K A_ij ("sparse", `kj.Sparse`, O(E) per step) with A a signed
+random directed graph of mean degree k (A_ij ≠ 0 with probability k/(N − 1), i ≠ j, weights N(0, 1)),
+rescaled to spectral radius 1 like the dense one (`random_coupling_matrix`). The frequencies ω_i are
+drawn from any law of `kj.theory.LAWS` (Gaussian, Lorentzian, uniform) with its spread σ, and the
+operating point is K = (K/K_c) K_c(law, σ), K_c = 2/(π g(0)) (`kj.theory.critical_coupling`). The read-out sees features of θ at the end of
 each hold, or, with V virtual nodes (time multiplexing), at t = k h + v h/V, v = 1..V,
 concatenated into one row of V × (features of θ) per input sample.
 
@@ -31,6 +35,7 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,8 +44,8 @@ import kuramoto_jax as kj
 
 INPUT_MECHANISMS = ("frequency", "phase_response", "coupling")
 """Input mechanisms of `drive_held`: r_i = 1 (frequency), sin(θ_i + φ_i) (phase response), or K_ij (1 + ε u_k)."""
-COUPLINGS = ("mean_field", "dense")
-"""Couplings of the held reservoir: `kj.MeanField(K)` or `kj.Dense(K A)`."""
+COUPLINGS = ("mean_field", "dense", "sparse")
+"""Couplings of the held reservoir: `kj.MeanField(K)`, `kj.Dense(K A)` or `kj.Sparse` with weights K A_ij."""
 
 
 class HeldParams(NamedTuple):
@@ -48,7 +53,8 @@ class HeldParams(NamedTuple):
 
     omega: ω (N,).  theta0: θ(0) (N,).  K: coupling scale (scalar).
     eps: input gain ε (scalar).  w: input weights w_i (N,).  phi: phase offsets φ_i (N,)
-    (used by "phase_response" only).  A: (N, N) coupling shape for "dense", or None.
+    (used by "phase_response" only).  A: coupling shape, None (mean field), an (N, N) array
+    ("dense") or a `kj.Sparse` with the weights A_ij on its edges ("sparse").
     """
 
     omega: jax.Array
@@ -57,7 +63,7 @@ class HeldParams(NamedTuple):
     eps: jax.Array
     w: jax.Array
     phi: jax.Array
-    A: jax.Array | None = None
+    A: jax.Array | kj.Sparse | None = None
 
 
 class PhaseResponseDrive(kj.Drive):
@@ -77,12 +83,31 @@ def held_model(params: HeldParams, uk, hold: float, mechanism: str) -> kj.Kuramo
     """The Kuramoto model of one hold: constant input u_k over [0, hold]."""
     signal = kj.SampledSignal(jnp.stack([uk, uk]), hold)
     K = params.K * (1 + params.eps * uk) if mechanism == "coupling" else params.K
-    coupling = kj.MeanField(K) if params.A is None else kj.Dense(K * params.A)
+    if params.A is None:
+        coupling = kj.MeanField(K)
+    elif isinstance(params.A, kj.Sparse):  # same edges, weights scaled by K (keeps the receiver order)
+        coupling = eqx.tree_at(lambda c: c.weights, params.A, K * params.A.weights)
+    else:
+        coupling = kj.Dense(K * params.A)
     if mechanism == "coupling":
         return kj.Kuramoto(params.omega, coupling)
     if mechanism == "frequency":
         return kj.Kuramoto(params.omega, coupling, drive=signal, drive_gain=params.eps, drive_weights=params.w)
     return kj.Kuramoto(params.omega, coupling, drive=PhaseResponseDrive(signal, params.eps, params.w, params.phi))
+
+
+def time_rescaled(params: HeldParams, hold, mechanism: str) -> HeldParams:
+    """The parameters of one hold of length h = `hold` on the unit interval s = t/h ∈ [0, 1].
+
+    dθ/ds = h f(θ, u_k), and every term of f is linear in one of ω, K, ε: h f is f with ω → h ω,
+    K → h K and ε → h ε ("frequency", "phase_response"), or ω → h ω, K → h K ("coupling", where the
+    input enters as K (1 + ε u_k)). Driving the result with hold=1 and dt = 1/m is the drive with hold h
+    and dt = h/m (the same m steps), differentiable in h: the hold time as a continuous parameter.
+    """
+    if mechanism not in INPUT_MECHANISMS:
+        raise ValueError(f"`mechanism` must be one of {INPUT_MECHANISMS}, got {mechanism!r}")
+    eps = params.eps if mechanism == "coupling" else hold * params.eps
+    return params._replace(omega=hold * params.omega, K=hold * params.K, eps=eps)
 
 
 def oscillator_group_features(n: int, groups: int) -> Callable:
@@ -135,7 +160,9 @@ def drive_held(params: HeldParams, u, *, hold: float, dt: float, mechanism: str 
     V = int(virtual_nodes)
     if V < 1 or steps % V:
         raise ValueError(f"`virtual_nodes` must be >= 1 and divide the {steps} steps of a hold, got {virtual_nodes}")
-    ts = jnp.arange(1, V + 1) * (steps // V) * dt
+    # in float64 before the cast: the last read-out time is exactly t1 = steps·dt (a float32 product could
+    # land one ulp past it for a dt such as 0.1·h)
+    ts = jnp.asarray(np.arange(1, V + 1) * (steps // V) * dt, dtype=jnp.result_type(float))
 
     def one_hold(theta, uk):
         sol = kj.simulate(held_model(params, uk, hold, mechanism), theta, t1=steps * dt, dt=dt, ts=ts,
@@ -160,10 +187,39 @@ def validation_nrmse(X, y, fit: slice, val: slice, ridge):
     return jnp.sqrt(jnp.mean((pred - y[val]) ** 2) / jnp.var(y[val]))
 
 
+def random_coupling_matrix(key, n: int, mean_degree: float | None = None) -> np.ndarray:
+    """A signed random coupling shape A (n, n) of spectral radius 1 (float64 numpy).
+
+    mean_degree=None: dense, A_ij ~ N(0, 1). A number k: a directed Erdős–Rényi graph, each
+    A_ij (i ≠ j) present with probability k/(n − 1) and weighted N(0, 1), so each oscillator has k
+    inputs on average. Rescaled to max |λ(A)| = 1; a graph whose spectrum is all 0 (a directed
+    acyclic draw, possible at small n k) is rescaled to spectral norm 1 instead.
+    """
+    a = np.asarray(jax.random.normal(kj.stream_key(key, "coupling"), (n, n)), dtype=np.float64)
+    if mean_degree is not None:
+        if not 0 < mean_degree <= n - 1:
+            raise ValueError(f"`mean_degree` must be in (0, n − 1 = {n - 1}], got {mean_degree}")
+        edges = np.asarray(jax.random.uniform(kj.stream_key(key, "coupling_edges"), (n, n))) < mean_degree / (n - 1)
+        a = np.where(edges & ~np.eye(n, dtype=bool), a, 0.0)
+    rho = np.max(np.abs(np.linalg.eigvals(a)))
+    scale = rho if rho > 1e-9 else np.linalg.norm(a, 2)
+    return a / scale if scale > 0 else a
+
+
+def coupling_shape(coupling: str, matrix) -> jax.Array | kj.Sparse | None:
+    """`HeldParams.A` of a coupling kind: None (mean field), the (n, n) matrix, or its `kj.Sparse` edges."""
+    if coupling not in COUPLINGS:
+        raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
+    if coupling == "mean_field":
+        return None
+    a = jnp.asarray(matrix, dtype=jnp.result_type(float))
+    return a if coupling == "dense" else kj.Sparse.from_dense(a)
+
+
 def random_held_params(key, n: int, *, K: float, eps: float, omega_mean: float, omega_spread: float,
-                       coupling: str = "mean_field", law: str = "gaussian") -> HeldParams:
+                       coupling: str = "mean_field", law: str = "gaussian", mean_degree: float = 3.0) -> HeldParams:
     """A seeded `HeldParams`: ω from the law, θ(0) uniform, w_i ~ N(0, 1), φ_i uniform, and for
-    "dense" A_ij ~ N(0, 1) rescaled to spectral radius 1 (signed couplings)."""
+    "dense"/"sparse" the signed shape `random_coupling_matrix` (spectral radius 1; sparse: `mean_degree`)."""
     if coupling not in COUPLINGS:
         raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
     keys = [kj.stream_key(key, name) for name in ("omega", "theta0", "w", "phi", "A")]
@@ -172,9 +228,7 @@ def random_held_params(key, n: int, *, K: float, eps: float, omega_mean: float, 
     w = jax.random.normal(keys[2], (n,))
     phi = jax.random.uniform(keys[3], (n,), maxval=2 * math.pi)
     A = None
-    if coupling == "dense":
-        a = np.asarray(jax.random.normal(keys[4], (n, n)), dtype=np.float64)
-        a /= np.max(np.abs(np.linalg.eigvals(a)))
-        A = jnp.asarray(a, dtype=omega.dtype)
+    if coupling != "mean_field":
+        A = coupling_shape(coupling, random_coupling_matrix(keys[4], n, None if coupling == "dense" else mean_degree))
     f = jnp.result_type(float)
     return HeldParams(omega, theta0, jnp.asarray(K, f), jnp.asarray(eps, f), w, phi, A)

@@ -11,8 +11,10 @@ With `hold` set, the reservoir reads one input sample per task step and holds it
 `hold` seconds (`_held.drive_held`): dθ_i/dt = ω_i + Σ_j K_ij sin(θ_j − θ_i) + ε w_i u_k r_i(θ_i),
 r_i = 1 (input_mechanism="frequency") or sin(θ_i + φ_i) ("phase_response"), or no input term and
 K_ij (1 + ε u_k) ("coupling"); K_ij = K/N
-("mean_field") or K A_ij ("dense"), features read at the end of each hold (or at V
-virtual nodes within it). Every drawn array (ω, θ(0), w, φ, A) can be passed explicitly,
+("mean_field"), K A_ij ("dense") or K A_ij on a sparse random graph ("sparse", `kj.Sparse`),
+the operating point optionally given as K/K_c of the frequency law (`k_over_kc`), features read
+at the end of each hold (or at V virtual nodes within it): cos θ_i, sin θ_i, group order
+parameters, or those plus second harmonics / pairwise products (`second_order_features`). Every drawn array (ω, θ(0), w, φ, A) can be passed explicitly,
 so a tuned reservoir is rebuilt from plain keyword arguments.
 """
 
@@ -31,20 +33,24 @@ from .. import _validate
 from .._streams import stream_key
 from ._features import (
     INPUT_TERMS,
+    SECOND_ORDER,
     drive_reservoir_jit,
     order_parameter_features,
     oscillator_features,
+    second_order_features,
 )
 from ._held import (
     COUPLINGS,
     INPUT_MECHANISMS,
     HeldParams,
+    coupling_shape,
     drive_held,
     oscillator_group_features,
+    random_coupling_matrix,
 )
 from ._readout import Readout, fit_readout
 
-FEATURES = ("order_parameters", "oscillators", "groups")
+FEATURES = ("order_parameters", "oscillators", "groups", *SECOND_ORDER)
 FREQUENCIES = ("random", "quantile")
 
 
@@ -72,7 +78,7 @@ class KuramotoReservoir:
     """A Kuramoto reservoir with a linear read-out.
 
     Args:
-        n: N oscillators.  K: mean-field coupling.
+        n: N oscillators.  K: coupling scale (mean field K/N, or K A_ij).
         omega_law: "gaussian" (omega_spread = std), "uniform" (half-width) or "lorentzian".
         omega_spread: σ of the law; omega_mean: ω̄ (default 0.5 rad/s, the input's frequency).
         eps: input gain ε.  dt: sample spacing and integration step.
@@ -83,8 +89,10 @@ class KuramotoReservoir:
             (stream "reservoir") and of random input weights (stream "input_weights").
         input_term: r(θ) of the input term ε w u(t) r(θ); "additive" (r = 1) by default.
         input_weights: None (w = 1), "random" (w ~ N(0, 1), seeded) or an (n,) array.
-        features: "order_parameters" or "oscillators" (cos θ_j, sin θ_j of `n_oscillator_features`
-            oscillators, the first ones of the seeded draw).
+        features: "order_parameters", "oscillators" (cos θ_j, sin θ_j of `n_oscillator_features`
+            oscillators, the first ones of the seeded draw), "groups", or "harmonics" / "products": the
+            oscillator features plus `n_second_order` second harmonics or pairwise products
+            (`second_order_features`; D = 2 n_oscillator_features + n_second_order).
         solver: fixed-step solver name for `kj.simulate`.
         frequencies: "random" (ω_j iid from the law, the paper) or "quantile" (deterministic
             quantiles with sample mean exactly ω̄; see `sample_reservoir`).
@@ -94,9 +102,14 @@ class KuramotoReservoir:
             or "coupling" (K_ij (1 + ε u), no input term).
         input_phases: φ_i: None (zeros), "random" (uniform on [0, 2π), stream "input_phases") or (n,).
         virtual_nodes: with `hold`: V read-out times per hold (D = V × features of θ).
-        coupling: with `hold`: "mean_field" (K/N) or "dense" (K A_ij).
-        coupling_matrix: A for "dense": "random" (N(0, 1) entries scaled to spectral radius 1,
+        coupling: with `hold`: "mean_field" (K/N), "dense" (K A_ij) or "sparse" (K A_ij on the
+            non-zero entries of A, `kj.Sparse`).
+        coupling_matrix: A for "dense"/"sparse": "random" (`random_coupling_matrix`: N(0, 1) entries,
+            for "sparse" on a directed random graph of `mean_degree`, scaled to spectral radius 1;
             stream "coupling") or an (n, n) array.
+        mean_degree: k of the random sparse graph (each A_ij, i ≠ j, present with probability k/(n − 1)).
+        n_second_order: P second-order features of features="harmonics" / "products".
+        k_over_kc: the operating point: K = k_over_kc · K_c(omega_law, omega_spread), overriding `K`.
         n_groups: G for features="groups" (Re, Im of the order parameter of G contiguous groups).
         omega: (n,) frequencies overriding the draw.
         theta0: (n,) initial phases overriding the draw.
@@ -110,7 +123,8 @@ class KuramotoReservoir:
                  solver: str = "rk4", frequencies: str = "random", hold: float | None = None,
                  input_mechanism: str = "frequency", input_phases=None, virtual_nodes: int = 1,
                  coupling: str = "mean_field", coupling_matrix=None, n_groups: int = 5, omega=None, theta0=None,
-                 seed: int | None = None):
+                 seed: int | None = None, mean_degree: float = 3.0, n_second_order: int = 0,
+                 k_over_kc: float | None = None):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"`n` must be an integer >= 1, got {n!r}")
         if omega_law not in kj.theory.LAWS:
@@ -133,7 +147,7 @@ class KuramotoReservoir:
             raise ValueError(f"`frequencies` must be one of {FREQUENCIES}, got {frequencies!r}")
         if features not in FEATURES:
             raise ValueError(f"`features` must be one of {FEATURES}, got {features!r}")
-        if features == "oscillators" and not 1 <= n_oscillator_features <= n:
+        if features in ("oscillators", *SECOND_ORDER) and not 1 <= n_oscillator_features <= n:
             raise ValueError(f"`n_oscillator_features` must be in [1, {n}], got {n_oscillator_features}")
         if key is None and seed is not None:
             if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
@@ -151,6 +165,10 @@ class KuramotoReservoir:
                 raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
         if features == "groups" and not 1 <= n_groups <= n:
             raise ValueError(f"`n_groups` must be in [1, {n}], got {n_groups}")
+        if k_over_kc is not None:
+            if not isinstance(k_over_kc, (int, float, np.integer, np.floating)) or not k_over_kc >= 0:
+                raise ValueError(f"`k_over_kc` must be None or a number >= 0, got {k_over_kc!r}")
+            K = float(k_over_kc) * kj.theory.critical_coupling(omega_law, float(omega_spread))
         self.n, self.K, self.omega_law, self.omega_spread = int(n), float(K), omega_law, float(omega_spread)
         self.omega_mean, self.eps, self.dt, self.washout = float(omega_mean), float(eps), float(dt), float(washout)
         self.M, self.ridge, self.key = int(M), float(ridge), key
@@ -185,19 +203,23 @@ class KuramotoReservoir:
         if isinstance(coupling_matrix, str):
             if coupling_matrix != "random":
                 raise ValueError(f"`coupling_matrix` must be None, 'random' or (n, n), got {coupling_matrix!r}")
-            a = np.asarray(jax.random.normal(stream_key(key, "coupling"), (self.n, self.n)), np.float64)
-            coupling_matrix = a / np.max(np.abs(np.linalg.eigvals(a)))
+            coupling_matrix = random_coupling_matrix(key, self.n, mean_degree if coupling == "sparse" else None)
         if coupling_matrix is not None:
             coupling_matrix = np.asarray(coupling_matrix, dtype=float)
             if coupling_matrix.shape != (self.n, self.n):
                 raise ValueError(f"`coupling_matrix` must have shape ({self.n}, {self.n}), got {coupling_matrix.shape}")
-        elif hold is not None and coupling == "dense":
-            raise ValueError("`coupling`='dense' needs `coupling_matrix` ('random' or an (n, n) array)")
+        elif hold is not None and coupling != "mean_field":
+            raise ValueError(f"`coupling`={coupling!r} needs `coupling_matrix` ('random' or an (n, n) array)")
         self.coupling_matrix = None if coupling_matrix is None else jnp.asarray(coupling_matrix)
         if features == "order_parameters":
             self.feature_map = order_parameter_features(self.M)
         elif features == "groups":
             self.feature_map = oscillator_group_features(self.n, n_groups)
+        elif features in SECOND_ORDER:
+            try:
+                self.feature_map = second_order_features(int(n_oscillator_features), n_second_order, features)
+            except ValueError as err:  # name the class's arguments
+                raise ValueError(f"`n_second_order` / `n_oscillator_features` of features={features!r}: {err}") from None
         else:
             self.feature_map = oscillator_features(np.arange(n_oscillator_features))
         self.readout: Readout | None = None
@@ -214,7 +236,7 @@ class KuramotoReservoir:
         """The physical parameters as a `HeldParams` pytree (the held drive's input)."""
         f = jnp.result_type(float)
         w = jnp.ones(self.n) if self.input_weights is None else self.input_weights
-        A = None if self.coupling == "mean_field" else self.coupling_matrix
+        A = coupling_shape(self.coupling, self.coupling_matrix)
         return HeldParams(self.omega, self.theta0, jnp.asarray(self.K, f), jnp.asarray(self.eps, f), w,
                           self.input_phases, A)
 
