@@ -178,3 +178,67 @@ def test_block_control_and_datasets():
     assert img.shape == (16, 20, 3) and seg.shape == (16, 20) and kn.pixel_features(img).shape == (320, 5)
     with pytest.raises(ValueError, match="dataset"):
         kn.make_dataset("swiss", 10)
+
+
+def test_cluster_initial_phases():
+    key, n = jax.random.key(3), 100
+    default = kn.ClusterTask(n=n)
+    # The default is the paper's N(π, 1), drawn exactly as before the option existed.
+    np.testing.assert_array_equal(np.asarray(default.theta0(key, n)),
+                                  np.asarray(jnp.pi + jax.random.normal(key, (n,))))
+    splay = np.asarray(kn.ClusterTask(n=n, initial_phases="splay").theta0(key, n), np.float64)
+    # Evenly spaced over the circle, in random order: R = |mean e^{iθ}| = 0 (every harmonic below n vanishes).
+    assert abs(np.mean(np.exp(1j * splay))) < 1e-5 and abs(np.mean(np.exp(7j * splay))) < 1e-5
+    np.testing.assert_allclose(np.sort((splay - np.pi) * n / (2 * np.pi)), np.arange(n), atol=1e-3)
+    assert not np.all(np.diff(splay) > 0)
+    uni = np.asarray(kn.ClusterTask(n=n, initial_phases="uniform").theta0(key, 4000))
+    assert uni.min() >= 0 and uni.max() < 2 * np.pi and abs(np.mean(np.exp(1j * uni))) < 0.05
+    with pytest.raises(ValueError, match="initial_phases"):
+        kn.ClusterTask(initial_phases="zero")
+    with pytest.raises(ValueError, match="energy_weight"):
+        kn.ClusterTask(energy_weight=-1.0)
+
+
+def test_energy_gap_closed_forms(x64):
+    labels = jnp.asarray([0, 0, 1, 1, 2, 2])
+    phi = 2 * np.pi * np.asarray(labels) / 3
+    w = 0.5 * (1 - np.cos(phi[None, :] - phi[:, None]))
+    n = 6
+    # nK ∝ −w with ‖nK‖_F = √n reaches the bound −1; +w reaches +1; couplings within groups only: 0.
+    K = -w / np.linalg.norm(w) * np.sqrt(n) / n
+    assert float(kn.energy_gap(jnp.asarray(K), labels, 3)) == pytest.approx(-1.0, rel=1e-12)
+    assert float(kn.energy_gap(jnp.asarray(-K), labels, 3)) == pytest.approx(1.0, rel=1e-12)
+    same = (np.asarray(labels)[:, None] == np.asarray(labels)[None, :]).astype(float)
+    assert float(kn.energy_gap(jnp.asarray(same), labels, 3)) == pytest.approx(0.0, abs=1e-12)
+    # The block control (inter-group −) lies below global synchrony.
+    assert float(kn.energy_gap(kn.block_control_matrix(labels, 3, 1.0), labels, 3)) < -0.5
+
+
+def test_energy_gap_gradient_does_not_vanish_at_global_synchrony(x64):
+    # One graph in global synchrony (θ(0) ≡ π): the window loss is flat in the network's
+    # parameters (no K moves a synchronous state), the energy-gap term is not.
+    x, y, _ = kn.make_dataset("moons", 12, seed=0)
+    graph = {"x": jnp.asarray(x, jnp.float64), "y": jnp.asarray(y), "theta0": jnp.full((12,), np.pi)}
+    net = kn.init_coupling(jax.random.key(1), 2, (8,))
+    plain = kn.ClusterTask(n=12, window_steps=5)
+    with_gap = kn.ClusterTask(n=12, window_steps=5, energy_weight=1.0)
+    norm = lambda g: float(jnp.sqrt(sum(jnp.sum(leaf ** 2) for leaf in jax.tree.leaves(eqx.filter(g, eqx.is_array)))))
+    g_plain = eqx.filter_grad(lambda m: plain.loss(m, graph)[0])(net)
+    g_gap = eqx.filter_grad(lambda m: with_gap.loss(m, graph)[0])(net)
+    assert norm(g_plain) < 1e-12
+    assert norm(g_gap) > 1e-3
+    # And it matches a finite difference of the term itself.
+    e = jnp.zeros_like(net.first).at[1, 2].set(1e-6)
+    gap = lambda m: kn.energy_gap(kn.coupling_matrix(m, graph["x"], "clusters"), graph["y"], 2)
+    shift = lambda s: eqx.tree_at(lambda m: m.first, net, net.first + s * e)
+    fd = (gap(shift(1)) - gap(shift(-1))) / 2e-6
+    assert float(g_gap.first[1, 2]) == pytest.approx(float(fd), rel=1e-5, abs=1e-10)
+
+
+def test_fit_validates_on_val_task():
+    pool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 400, seed=0)[:2])
+    task = kn.ClusterTask(n=20, window_steps=5)
+    train_task = kn.ClusterTask(n=20, window_steps=5, initial_phases="splay", energy_weight=1.0)
+    fit = lambda t, **kw: kn.fit(t, pool, key=jax.random.key(0), members=2, steps=0, hidden=(8,), val_graphs=4, **kw)
+    np.testing.assert_allclose(fit(train_task, val_task=task).val, fit(task).val, rtol=1e-6)
+    assert not np.allclose(fit(train_task).val, fit(task).val, rtol=1e-3)

@@ -26,8 +26,12 @@ import kuramoto_jax as kj
 from ._coupling import block_control_matrix, coupling_matrix
 from ._disorder import CASES, feature_names, from_raw
 from ._dynamics import simulate_window
-from ._losses import cluster_loss, cluster_window_loss
+from ._losses import cluster_loss, cluster_window_loss, energy_gap
 from ._metrics import fan_in, feature_correlation
+
+
+CLUSTER_INITIAL_PHASES = ("gaussian", "uniform", "splay")
+"""θ(0) of the cluster task (`ClusterTask.initial_phases`)."""
 
 
 def _choose(key, size, n):
@@ -130,6 +134,17 @@ class ClusterTask:
         burn_in_steps: Euler steps before the loss window.
         window_steps: Euler steps in the loss window.
         normalisation: "clusters" (the paper), "clusters_centred" or "clusters_graph_centred".
+        initial_phases: θ(0) of every graph: "gaussian" N(π, 1) (the paper), "uniform" U(0, 2π) or
+            "splay" (the n phases π + 2πm/n, m = 0 … n − 1, in random order: order parameter R = 0 exactly).
+        energy_weight: λ, weight of the energy-gap term added to the training loss (`energy_gap`; 0: the paper's loss).
+
+    Why the two symmetry-breaking options: from N(π, 1) all k groups start at one mean phase,
+    where the cluster loss is stationary in θ (the splay term is at its maximum), and global
+    synchrony attracts training (experiments/kuranet/RESULTS.md). Starting spread over the circle
+    ("uniform", "splay") puts the groups at different mean phases, so attractive inter-group
+    couplings visibly raise the loss along the trajectory; λ ΔU/‖…‖ adds a gradient on K itself,
+    which does not vanish where every trajectory is in global synchrony. Both change training
+    only: a study scores the trained network from the paper's θ(0) with λ = 0 (`fit(..., val_task=)`).
     """
 
     num_groups: int = 2
@@ -138,11 +153,18 @@ class ClusterTask:
     burn_in_steps: int = 0
     window_steps: int = 100
     normalisation: str = "clusters"
+    initial_phases: str = "gaussian"
+    energy_weight: float = 0.0
     loss_name: ClassVar[str] = "L"
 
     def __post_init__(self):
         if not self.normalisation.startswith("clusters"):
             raise ValueError(f"`normalisation` must be a cluster normalisation, got {self.normalisation!r}")
+        if self.initial_phases not in CLUSTER_INITIAL_PHASES:
+            raise ValueError(f"`initial_phases` must be one of {CLUSTER_INITIAL_PHASES}, got {self.initial_phases!r}")
+        if isinstance(self.energy_weight, bool) or not isinstance(self.energy_weight, (int, float)) \
+                or not self.energy_weight >= 0:
+            raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
 
     def num_features(self, pool) -> int:
         return pool[0].shape[1]
@@ -151,8 +173,13 @@ class ClusterTask:
         return pool[0].shape[0]
 
     def theta0(self, key, n):
-        """θ(0) ~ N(π, 1) (n,)."""
-        return jnp.pi + jax.random.normal(key, (n,), jnp.result_type(float))
+        """θ(0) (n,): N(π, 1), U(0, 2π) or the splay π + 2πm/n in random order (`initial_phases`)."""
+        dtype = jnp.result_type(float)
+        if self.initial_phases == "uniform":
+            return jax.random.uniform(key, (n,), dtype, 0.0, 2 * jnp.pi)
+        if self.initial_phases == "splay":
+            return jnp.pi + 2 * jnp.pi * jax.random.permutation(key, n).astype(dtype) / n
+        return jnp.pi + jax.random.normal(key, (n,), dtype)
 
     def graph(self, key, pool, idx=None):
         x, y = pool
@@ -187,5 +214,9 @@ class ClusterTask:
         return out | ({"final": theta[-1]} if "final" in keep else {})
 
     def loss(self, net, graph):
+        """Training loss: L over the window, plus λ · `energy_gap` when `energy_weight` λ > 0."""
         K = coupling_matrix(net, self.features(graph), self.normalisation)
-        return self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph), {}
+        loss = self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph)
+        if self.energy_weight:
+            loss = loss + self.energy_weight * energy_gap(K, graph["y"], self.num_groups)
+        return loss, {}
