@@ -201,8 +201,10 @@ def test_cluster_initial_phases():
 
 def test_energy_gap_closed_forms(x64):
     labels = jnp.asarray([0, 0, 1, 1, 2, 2])
-    phi = 2 * np.pi * np.asarray(labels) / 3
-    w = 0.5 * (1 - np.cos(phi[None, :] - phi[:, None]))
+    # ½(1 − cos Δφ) averaged over the orders of the target phases: ½(1 + 1/(k − 1)) = ¾ between groups.
+    orders = [np.asarray(p) * 2 * np.pi / 3 for p in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]]
+    w = np.mean([0.5 * (1 - np.cos(o[np.asarray(labels)][None, :] - o[np.asarray(labels)][:, None])) for o in orders], 0)
+    np.testing.assert_allclose(w[0, 2], 0.75)
     n = 6
     # nK ∝ −w with ‖nK‖_F = √n reaches the bound −1; +w reaches +1; couplings within groups only: 0.
     K = -w / np.linalg.norm(w) * np.sqrt(n) / n

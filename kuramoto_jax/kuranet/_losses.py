@@ -82,27 +82,29 @@ def energy_gap(K, labels, num_groups: int):
     r"""Normalised energy of the target cluster state above global synchrony, linear in K.
 
     With symmetric K the cluster dynamics dθ_i/dt = Σ_j K_ij sin(θ_j − θ_i) is the gradient
-    flow of U(θ) = −½ Σ_ij K_ij cos(θ_j − θ_i). The target state puts group l at
-    φ_l = 2πl/k (every V_l = 0 and S = 0, so L = 0); it lies below global synchrony (θ ≡ const)
-    when
+    flow of U(θ) = −½ Σ_ij K_ij cos(θ_j − θ_i). A target state puts the k groups at the
+    evenly splayed phases 2πl/k in some order (every V_l = 0 and S = 0, so L = 0; the loss does
+    not prefer an order). Its energy above global synchrony (θ ≡ const), averaged over the
+    orders (E[cos(φ_a − φ_b)] = −1/(k − 1) over distinct a, b), is
 
-        ΔU = U(φ_y) − U(0) = Σ_ij K_ij w_ij < 0,   w_ij = ½(1 − cos(φ_{y_j} − φ_{y_i})) ∈ [0, 1],
+        ΔU = Σ_ij K_ij w_ij,   w_ij = ½(1 + 1/(k − 1)) [y_i ≠ y_j],
 
-    i.e. when the couplings between different groups are repulsive on balance. Returned
+    negative when the couplings between different groups are repulsive on balance. Returned
     divided by its bound for rows of unit L2 norm (‖nK‖_F ≤ √n, Cauchy–Schwarz):
     E = n ΔU / (√n ‖w‖_F) ∈ [−1, 1], −1 for nK ∝ −w.
 
     Why: the cluster loss of a trajectory in global synchrony is flat in K (every K leaves
-    θ ≡ const at rest), so its gradient vanishes there, exponentially small near it; ∂E/∂K_ij
-    = √n w_ij / ‖w‖_F does not depend on θ and is non-zero for every pair of different labels.
+    θ ≡ const at rest), so its gradient vanishes there and is exponentially small near it;
+    ∂E/∂K_ij = √n w_ij / ‖w‖_F does not depend on θ and is non-zero for every pair of
+    different labels.
 
     K: (n, n) couplings; labels: (n,) ints in [0, num_groups). Returns a scalar.
     """
     K = jnp.asarray(K)
     labels = jnp.asarray(labels)
     n = K.shape[-1]
-    phi = 2 * jnp.pi * labels.astype(K.dtype) / num_groups
-    w = 0.5 * (1.0 - jnp.cos(phi[None, :] - phi[:, None]))
+    # The constant ½(1 + 1/(k − 1)) cancels in the normalisation.
+    w = (labels[:, None] != labels[None, :]).astype(K.dtype)
     norm = jnp.sqrt(jnp.sum(w * w))
     # All labels equal (w = 0): no inter-group pairs, no term.
     return jnp.where(norm > 0, n * jnp.sum(K * w) / (jnp.sqrt(n) * jnp.where(norm > 0, norm, 1.0)), 0.0)
