@@ -244,3 +244,31 @@ def test_fit_validates_on_val_task():
     fit = lambda t, **kw: kn.fit(t, pool, key=jax.random.key(0), members=2, steps=0, hidden=(8,), val_graphs=4, **kw)
     np.testing.assert_allclose(fit(train_task, val_task=task).val, fit(task).val, rtol=1e-6)
     assert not np.allclose(fit(train_task).val, fit(task).val, rtol=1e-3)
+
+
+def test_energy_decay_schedules_the_term():
+    x, y, _ = kn.make_dataset("moons", 12, seed=0)
+    g = {"x": jnp.asarray(x), "y": jnp.asarray(y), "theta0": jnp.linspace(0.0, 6.0, 12)}
+    net = kn.init_coupling(jax.random.key(1), 2, (8,))
+    loss = lambda t, **kw: float(t.loss(net, g | kw)[0])
+    plain, const = kn.ClusterTask(n=12, window_steps=3), kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5)
+    assert abs(loss(const) - loss(plain)) > 1e-4 and not const.annealed
+    for decay in ("linear", "cosine"):
+        t = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_decay=decay)
+        assert t.annealed
+        assert loss(t, progress=jnp.asarray(0.0)) == pytest.approx(loss(const), rel=1e-6)
+        assert loss(t, progress=jnp.asarray(1.0)) == pytest.approx(loss(plain), rel=1e-6)
+    mid = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_decay="cosine")
+    assert loss(mid, progress=jnp.asarray(0.5)) == pytest.approx(0.5 * (loss(const) + loss(plain)), rel=1e-5)
+    # fit hands the progress p = step / steps to an annealed task's training graphs.
+    class Recording(kn.ClusterTask):
+        def loss(self, net, graph):
+            return super().loss(net, graph)[0], {"p": graph.get("progress", -1.0)}
+
+    pool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 200, seed=0)[:2])
+    task = Recording(n=12, window_steps=3, energy_weight=0.5, energy_decay="cosine")
+    f = kn.fit(task, pool, key=jax.random.key(0), steps=4, hidden=(8,), val_graphs=2, log_every=1,
+               val_task=kn.ClusterTask(n=12, window_steps=3))
+    np.testing.assert_allclose(np.asarray(f.history["p"]).ravel(), [0.0, 0.25, 0.5, 0.75])
+    with pytest.raises(ValueError, match="energy_decay"):
+        kn.ClusterTask(energy_decay="exp")

@@ -71,17 +71,16 @@ class Config(ReferenceProtocol):
     landscape_grid: int = field(default=20, metadata={"ge": 2, "help": "grid points per axis of the phase landscape"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
     centring: str = field(default="none", metadata={
-        "choices": ["none", "row", "graph"],
-        "help": "logit mean removed before the row L2 norm: none (the paper), row, or graph (the mean over all "
-                "pairs: removes a common attractive offset; freed the moons and most GMM seeds from global "
-                "synchrony, not circles or spirals: experiments/kuranet/RESULTS.md)"})
+        "choices": ["none", "row", "graph"], "help": "logit mean removed before the row L2 norm: none (the paper), "
+        "row, or graph (the mean over all pairs; experiments/kuranet/RESULTS.md)"})
+    # Symmetry breaking in training only (kn.ClusterTask); validation and evaluation keep θ(0) ~ N(π, 1), λ = 0.
     train_initial_phases: str = field(default="gaussian", metadata={
-        "choices": list(kn.CLUSTER_INITIAL_PHASES),
-        "help": "θ(0) of the training graphs: gaussian N(π, 1) (the paper), uniform U(0, 2π), or splay (π + 2πm/n in "
-                "random order, R = 0); validation and evaluation always start from N(π, 1)"})
+        "choices": list(kn.CLUSTER_INITIAL_PHASES), "help": "θ(0) of the training graphs: gaussian N(π, 1) "
+        "(the paper), uniform U(0, 2π) or splay (π + 2πm/n in random order, R = 0)"})
     energy_weight: float = field(default=0.0, metadata={
-        "ge": 0, "help": "λ of the energy-gap term added to the training loss (kn.energy_gap: linear in K, its "
-                         "gradient does not vanish at global synchrony); 0: the paper's loss"})
+        "ge": 0, "help": "λ of the energy-gap term of the training loss (kn.energy_gap); 0: the paper's loss"})
+    energy_decay: str = field(default="none", metadata={
+        "choices": list(kn.ENERGY_DECAYS), "help": "schedule of λ over training: none, linear or cosine (to 0)"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
@@ -117,7 +116,8 @@ def _run_one(c, ctx, k, prefix):
     train_pool, test_pool, k, image = _data(c, ctx, k)
     norm = {"none": "clusters", "row": "clusters_centred", "graph": "clusters_graph_centred"}[c.centring]
     task = kn.ClusterTask(k, c.n, c.dt, c.burn_in_steps, c.window_steps, norm)
-    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, energy_weight=c.energy_weight)
+    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, energy_weight=c.energy_weight,
+                                     energy_decay=c.energy_decay)
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
     fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=task,

@@ -136,13 +136,18 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         return {"loss": jnp.mean(jax.vmap(lambda g: val_task.loss(net, g)[0])(val_set))}
 
     draw = jax.jit(jax.vmap(lambda k: task.graph(k, pool)))
+    if getattr(task, "annealed", False):  # the loss follows the progress p = step / steps (a schedule)
+        dtype = jnp.result_type(float)
+        batch_fn = lambda step, ks: draw(ks) | {"progress": jnp.full((M,), step / max(int(steps), 1), dtype)}
+    else:
+        batch_fn = lambda step, ks: draw(ks)
 
     def loss_fn(net, graph, _key):
         return task.loss(net, graph)
 
     t0 = time.perf_counter()
     res = train(loss_fn, params=nets0, optimizer=optimizer, num_steps=int(steps), key=kj.stream_key(key, "train"),
-                batch_fn=lambda step, ks: draw(ks), ctx=ctx, ensemble=M, checkpoint_every=checkpoint_every,
+                batch_fn=batch_fn, ctx=ctx, ensemble=M, checkpoint_every=checkpoint_every,
                 eval_fn=eval_fn, eval_every=val_every, has_aux=True, skip_nonfinite=True, name=name,
                 log_every=log_every)
     train_time = time.perf_counter() - t0

@@ -32,6 +32,8 @@ from ._metrics import fan_in, feature_correlation
 
 CLUSTER_INITIAL_PHASES = ("gaussian", "uniform", "splay")
 """θ(0) of the cluster task (`ClusterTask.initial_phases`)."""
+ENERGY_DECAYS = ("none", "linear", "cosine")
+"""Schedules of the cluster task's energy-gap weight over training (`ClusterTask.energy_decay`)."""
 
 
 def _choose(key, size, n):
@@ -137,6 +139,8 @@ class ClusterTask:
         initial_phases: θ(0) of every graph: "gaussian" N(π, 1) (the paper), "uniform" U(0, 2π) or
             "splay" (the n phases π + 2πm/n, m = 0 … n − 1, in random order: order parameter R = 0 exactly).
         energy_weight: λ, weight of the energy-gap term added to the training loss (`energy_gap`; 0: the paper's loss).
+        energy_decay: how λ falls over training (progress p = step / steps): "none" (constant),
+            "linear" λ(1 − p) or "cosine" λ·½(1 + cos πp); `fit` passes p in the graphs (`progress`).
 
     Why the two symmetry-breaking options: from N(π, 1) all k groups start at one mean phase,
     where the cluster loss is stationary in θ (the splay term is at its maximum), and global
@@ -155,6 +159,7 @@ class ClusterTask:
     normalisation: str = "clusters"
     initial_phases: str = "gaussian"
     energy_weight: float = 0.0
+    energy_decay: str = "none"
     loss_name: ClassVar[str] = "L"
 
     def __post_init__(self):
@@ -165,6 +170,21 @@ class ClusterTask:
         if isinstance(self.energy_weight, bool) or not isinstance(self.energy_weight, (int, float)) \
                 or not self.energy_weight >= 0:
             raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
+        if self.energy_decay not in ENERGY_DECAYS:
+            raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
+
+    @property
+    def annealed(self) -> bool:
+        """Whether the training loss depends on the progress p = step / steps (`fit` then adds it to the graphs)."""
+        return bool(self.energy_weight) and self.energy_decay != "none"
+
+    def energy_scale(self, progress):
+        """λ(p) / λ at progress p ∈ [0, 1] (`energy_decay`)."""
+        if self.energy_decay == "linear":
+            return 1.0 - progress
+        if self.energy_decay == "cosine":
+            return 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
+        return 1.0
 
     def num_features(self, pool) -> int:
         return pool[0].shape[1]
@@ -214,9 +234,13 @@ class ClusterTask:
         return out | ({"final": theta[-1]} if "final" in keep else {})
 
     def loss(self, net, graph):
-        """Training loss: L over the window, plus λ · `energy_gap` when `energy_weight` λ > 0."""
+        """Training loss: L over the window, plus λ(p) · `energy_gap` when `energy_weight` λ > 0.
+
+        p is the graph's "progress" (added by `fit` when `annealed`; 0 without it).
+        """
         K = coupling_matrix(net, self.features(graph), self.normalisation)
         loss = self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph)
         if self.energy_weight:
-            loss = loss + self.energy_weight * energy_gap(K, graph["y"], self.num_groups)
+            scale = self.energy_scale(graph.get("progress", 0.0))
+            loss = loss + self.energy_weight * scale * energy_gap(K, graph["y"], self.num_groups)
         return loss, {}
