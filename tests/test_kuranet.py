@@ -212,6 +212,13 @@ def test_energy_gap_closed_forms(x64):
     assert float(kn.energy_gap(jnp.asarray(-K), labels, 3)) == pytest.approx(1.0, rel=1e-12)
     same = (np.asarray(labels)[:, None] == np.asarray(labels)[None, :]).astype(float)
     assert float(kn.energy_gap(jnp.asarray(same), labels, 3)) == pytest.approx(0.0, abs=1e-12)
+    # Ordered targets: w_ij = ½(1 − cos(2π(y_j − y_i)/k)); with k = 4 the groups 0 and 2 are opposite (w = 1),
+    # neighbours have w = ½; −w/‖w‖ again reaches −1.
+    lab4 = jnp.asarray([0, 1, 2, 3])
+    w4 = np.asarray([[0, .5, 1, .5], [.5, 0, .5, 1], [1, .5, 0, .5], [.5, 1, .5, 0]])
+    K4 = -w4 / np.linalg.norm(w4) * 2 / 4
+    assert float(kn.energy_gap(jnp.asarray(K4), lab4, 4, label_order=True)) == pytest.approx(-1.0, rel=1e-12)
+    assert float(kn.energy_gap(jnp.asarray(K4), lab4, 4)) > -1 + 1e-3
     # The block control (inter-group −) lies below global synchrony.
     assert float(kn.energy_gap(kn.block_control_matrix(labels, 3, 1.0), labels, 3)) < -0.5
 

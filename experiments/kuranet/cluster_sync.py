@@ -81,6 +81,8 @@ class Config(ReferenceProtocol):
         "ge": 0, "help": "λ of the energy-gap term of the training loss (kn.energy_gap); 0: the paper's loss"})
     energy_decay: str = field(default="none", metadata={
         "choices": list(kn.ENERGY_DECAYS), "help": "schedule of λ over training: none, linear or cosine (to 0)"})
+    energy_label_order: bool = field(default=False, metadata={
+        "help": "target phases of the energy gap ordered by label number (a prior; kn.energy_gap)"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
@@ -117,7 +119,7 @@ def _run_one(c, ctx, k, prefix):
     norm = {"none": "clusters", "row": "clusters_centred", "graph": "clusters_graph_centred"}[c.centring]
     task = kn.ClusterTask(k, c.n, c.dt, c.burn_in_steps, c.window_steps, norm)
     train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, energy_weight=c.energy_weight,
-                                     energy_decay=c.energy_decay)
+                                     energy_decay=c.energy_decay, energy_label_order=c.energy_label_order)
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
     fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=task,

@@ -78,7 +78,7 @@ def cluster_window_loss(theta_window, labels, num_groups: int):
     return jnp.mean(cluster_loss(theta_window, labels, num_groups))
 
 
-def energy_gap(K, labels, num_groups: int):
+def energy_gap(K, labels, num_groups: int, label_order: bool = False):
     r"""Normalised energy of the target cluster state above global synchrony, linear in K.
 
     With symmetric K the cluster dynamics dθ_i/dt = Σ_j K_ij sin(θ_j − θ_i) is the gradient
@@ -98,13 +98,22 @@ def energy_gap(K, labels, num_groups: int):
     ∂E/∂K_ij = √n w_ij / ‖w‖_F does not depend on θ and is non-zero for every pair of
     different labels.
 
+    With `label_order` the target puts group l at φ_l = 2πl/k (the labels' numbering is the
+    order around the circle): w_ij = ½(1 − cos(φ_{y_j} − φ_{y_i})), which asks for the
+    strongest repulsion between groups whose labels are k/2 apart. A prior, not the paper's
+    loss: it helps only where the numbering follows the data (the GMM components are numbered
+    around their ring).
+
     K: (n, n) couplings; labels: (n,) ints in [0, num_groups). Returns a scalar.
     """
     K = jnp.asarray(K)
     labels = jnp.asarray(labels)
     n = K.shape[-1]
-    # The constant ½(1 + 1/(k − 1)) cancels in the normalisation.
-    w = (labels[:, None] != labels[None, :]).astype(K.dtype)
+    if label_order:
+        phi = 2 * jnp.pi * labels.astype(K.dtype) / num_groups
+        w = 0.5 * (1.0 - jnp.cos(phi[None, :] - phi[:, None]))
+    else:  # the constant ½(1 + 1/(k − 1)) cancels in the normalisation
+        w = (labels[:, None] != labels[None, :]).astype(K.dtype)
     norm = jnp.sqrt(jnp.sum(w * w))
     # All labels equal (w = 0): no inter-group pairs, no term.
     return jnp.where(norm > 0, n * jnp.sum(K * w) / (jnp.sqrt(n) * jnp.where(norm > 0, norm, 1.0)), 0.0)

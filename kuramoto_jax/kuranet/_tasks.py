@@ -139,6 +139,7 @@ class ClusterTask:
         initial_phases: θ(0) of every graph: "gaussian" N(π, 1) (the paper), "uniform" U(0, 2π) or
             "splay" (the n phases π + 2πm/n, m = 0 … n − 1, in random order: order parameter R = 0 exactly).
         energy_weight: λ, weight of the energy-gap term added to the training loss (`energy_gap`; 0: the paper's loss).
+        energy_label_order: order the energy gap's target phases by label number (`energy_gap(label_order=True)`).
         energy_decay: how λ falls over training (progress p = step / steps): "none" (constant),
             "linear" λ(1 − p) or "cosine" λ·½(1 + cos πp); `fit` passes p in the graphs (`progress`).
 
@@ -160,6 +161,7 @@ class ClusterTask:
     initial_phases: str = "gaussian"
     energy_weight: float = 0.0
     energy_decay: str = "none"
+    energy_label_order: bool = False
     loss_name: ClassVar[str] = "L"
 
     def __post_init__(self):
@@ -242,5 +244,5 @@ class ClusterTask:
         loss = self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph)
         if self.energy_weight:
             scale = self.energy_scale(graph.get("progress", 0.0))
-            loss = loss + self.energy_weight * scale * energy_gap(K, graph["y"], self.num_groups)
+            loss = loss + self.energy_weight * scale * energy_gap(K, graph["y"], self.num_groups, self.energy_label_order)
         return loss, {}
