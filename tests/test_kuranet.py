@@ -259,23 +259,31 @@ def test_energy_decay_schedules_the_term():
     net = kn.init_coupling(jax.random.key(1), 2, (8,))
     loss = lambda t, **kw: float(t.loss(net, g | kw)[0])
     plain, const = kn.ClusterTask(n=12, window_steps=3), kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5)
-    assert abs(loss(const) - loss(plain)) > 1e-4 and not const.annealed
+    assert abs(loss(const) - loss(plain)) > 1e-4 and not const.scheduled
     for decay in ("linear", "cosine"):
         t = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_decay=decay)
-        assert t.annealed
+        assert t.scheduled
         assert loss(t, progress=jnp.asarray(0.0)) == pytest.approx(loss(const), rel=1e-6)
         assert loss(t, progress=jnp.asarray(1.0)) == pytest.approx(loss(plain), rel=1e-6)
     mid = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_decay="cosine")
     assert loss(mid, progress=jnp.asarray(0.5)) == pytest.approx(0.5 * (loss(const) + loss(plain)), rel=1e-5)
-    # fit hands the progress p = step / steps to an annealed task's training graphs.
+    # With energy_members = 1 only member 0 trains with the term.
+    only0 = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_members=1)
+    assert only0.scheduled
+    assert loss(only0, member=jnp.asarray(0)) == pytest.approx(loss(const), rel=1e-6)
+    assert loss(only0, member=jnp.asarray(1)) == pytest.approx(loss(plain), rel=1e-6)
+    # fit hands the progress p = step / steps and the member to a scheduled task's training graphs.
     class Recording(kn.ClusterTask):
         def loss(self, net, graph):
-            return super().loss(net, graph)[0], {"p": graph.get("progress", -1.0)}
+            return super().loss(net, graph)[0], {"p": graph.get("progress", -1.0), "m": graph.get("member", -1)}
 
     pool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 200, seed=0)[:2])
     task = Recording(n=12, window_steps=3, energy_weight=0.5, energy_decay="cosine")
     f = kn.fit(task, pool, key=jax.random.key(0), steps=4, hidden=(8,), val_graphs=2, log_every=1,
                val_task=kn.ClusterTask(n=12, window_steps=3))
     np.testing.assert_allclose(np.asarray(f.history["p"]).ravel(), [0.0, 0.25, 0.5, 0.75])
+    f2 = kn.fit(task, pool, key=jax.random.key(0), members=2, steps=2, hidden=(8,), val_graphs=2, log_every=1,
+                val_task=kn.ClusterTask(n=12, window_steps=3))
+    np.testing.assert_array_equal(np.asarray(f2.history["m"]), [[0, 1], [0, 1]])
     with pytest.raises(ValueError, match="energy_decay"):
         kn.ClusterTask(energy_decay="exp")

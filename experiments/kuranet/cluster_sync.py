@@ -77,12 +77,11 @@ class Config(ReferenceProtocol):
     train_initial_phases: str = field(default="gaussian", metadata={
         "choices": list(kn.CLUSTER_INITIAL_PHASES), "help": "θ(0) of the training graphs: gaussian N(π, 1) "
         "(the paper), uniform U(0, 2π) or splay (π + 2πm/n in random order, R = 0)"})
-    energy_weight: float = field(default=0.0, metadata={
-        "ge": 0, "help": "λ of the energy-gap term of the training loss (kn.energy_gap); 0: the paper's loss"})
+    energy_weight: float = field(default=0.0, metadata={"ge": 0, "help": "λ of the energy-gap term (kn.energy_gap)"})
     energy_decay: str = field(default="none", metadata={
         "choices": list(kn.ENERGY_DECAYS), "help": "schedule of λ over training: none, linear or cosine (to 0)"})
-    energy_label_order: bool = field(default=False, metadata={
-        "help": "target phases of the energy gap ordered by label number (a prior; kn.energy_gap)"})
+    energy_label_order: bool = field(default=False, metadata={"help": "energy-gap targets ordered by label (a prior)"})
+    energy_members: int = field(default=0, metadata={"ge": 0, "help": "only members m < this use the term (0: all)"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
@@ -118,8 +117,8 @@ def _run_one(c, ctx, k, prefix):
     train_pool, test_pool, k, image = _data(c, ctx, k)
     norm = {"none": "clusters", "row": "clusters_centred", "graph": "clusters_graph_centred"}[c.centring]
     task = kn.ClusterTask(k, c.n, c.dt, c.burn_in_steps, c.window_steps, norm)
-    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, energy_weight=c.energy_weight,
-                                     energy_decay=c.energy_decay, energy_label_order=c.energy_label_order)
+    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, **{f: getattr(c, f) for f in (
+        "energy_weight", "energy_decay", "energy_label_order", "energy_members")})
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
     fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=task,

@@ -136,9 +136,10 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         return {"loss": jnp.mean(jax.vmap(lambda g: val_task.loss(net, g)[0])(val_set))}
 
     draw = jax.jit(jax.vmap(lambda k: task.graph(k, pool)))
-    if getattr(task, "annealed", False):  # the loss follows the progress p = step / steps (a schedule)
+    if getattr(task, "scheduled", False):  # the loss follows the progress p = step / steps and the member
         dtype = jnp.result_type(float)
-        batch_fn = lambda step, ks: draw(ks) | {"progress": jnp.full((M,), step / max(int(steps), 1), dtype)}
+        batch_fn = lambda step, ks: draw(ks) | {"progress": jnp.full((M,), step / max(int(steps), 1), dtype),
+                                                "member": jnp.arange(M)}
     else:
         batch_fn = lambda step, ks: draw(ks)
 

@@ -142,6 +142,9 @@ class ClusterTask:
         energy_label_order: order the energy gap's target phases by label number (`energy_gap(label_order=True)`).
         energy_decay: how λ falls over training (progress p = step / steps): "none" (constant),
             "linear" λ(1 − p) or "cosine" λ·½(1 + cos πp); `fit` passes p in the graphs (`progress`).
+        energy_members: train only the ensemble members m < energy_members with the term (0: all);
+            the others keep the paper's loss and validation chooses among both kinds (`fit` passes m
+            in the graphs, `member`).
 
     Why the two symmetry-breaking options: from N(π, 1) all k groups start at one mean phase,
     where the cluster loss is stationary in θ (the splay term is at its maximum), and global
@@ -162,6 +165,7 @@ class ClusterTask:
     energy_weight: float = 0.0
     energy_decay: str = "none"
     energy_label_order: bool = False
+    energy_members: int = 0
     loss_name: ClassVar[str] = "L"
 
     def __post_init__(self):
@@ -174,11 +178,14 @@ class ClusterTask:
             raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
         if self.energy_decay not in ENERGY_DECAYS:
             raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
+        if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) or self.energy_members < 0:
+            raise ValueError(f"`energy_members` must be an int >= 0, got {self.energy_members!r}")
 
     @property
-    def annealed(self) -> bool:
-        """Whether the training loss depends on the progress p = step / steps (`fit` then adds it to the graphs)."""
-        return bool(self.energy_weight) and self.energy_decay != "none"
+    def scheduled(self) -> bool:
+        """Whether the training loss depends on the progress p = step / steps or on the member
+        (`fit` then adds "progress" and "member" to the training graphs)."""
+        return bool(self.energy_weight) and (self.energy_decay != "none" or self.energy_members > 0)
 
     def energy_scale(self, progress):
         """λ(p) / λ at progress p ∈ [0, 1] (`energy_decay`)."""
@@ -238,11 +245,14 @@ class ClusterTask:
     def loss(self, net, graph):
         """Training loss: L over the window, plus λ(p) · `energy_gap` when `energy_weight` λ > 0.
 
-        p is the graph's "progress" (added by `fit` when `annealed`; 0 without it).
+        p is the graph's "progress" (added by `fit` when `scheduled`; 0 without it); with
+        `energy_members` the term applies to the graph's "member" m < energy_members only.
         """
         K = coupling_matrix(net, self.features(graph), self.normalisation)
         loss = self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph)
         if self.energy_weight:
             scale = self.energy_scale(graph.get("progress", 0.0))
+            if self.energy_members:
+                scale = scale * (graph.get("member", 0) < self.energy_members)
             loss = loss + self.energy_weight * scale * energy_gap(K, graph["y"], self.num_groups, self.energy_label_order)
         return loss, {}
