@@ -287,3 +287,23 @@ def test_energy_decay_schedules_the_term():
     np.testing.assert_array_equal(np.asarray(f2.history["m"]), [[0, 1], [0, 1]])
     with pytest.raises(ValueError, match="energy_decay"):
         kn.ClusterTask(energy_decay="exp")
+
+
+def test_training_noise_breaks_global_synchrony_and_anneals_to_zero(x64):
+    x, y, _ = kn.make_dataset("moons", 12, seed=0)
+    pool = (jnp.asarray(x, jnp.float64), jnp.asarray(y))
+    noisy = kn.ClusterTask(n=12, window_steps=5, noise=0.05)
+    plain = kn.ClusterTask(n=12, window_steps=5)
+    g = noisy.graph(jax.random.key(2), pool, jnp.arange(12)) | {"theta0": jnp.full((12,), np.pi)}
+    assert "noise_key" not in plain.graph(jax.random.key(2), pool, jnp.arange(12))  # the default graph is unchanged
+    net = kn.init_coupling(jax.random.key(1), 2, (8,))
+    norm = lambda gr: float(jnp.sqrt(sum(jnp.sum(leaf ** 2) for leaf in jax.tree.leaves(eqx.filter(gr, eqx.is_array)))))
+    grad = lambda t, gr: eqx.filter_grad(lambda m: t.loss(m, gr)[0])(net)
+    # From global synchrony the noise kicks the phases apart, so K receives a gradient; without it none.
+    assert norm(grad(plain, g)) < 1e-12
+    assert norm(grad(noisy, g)) > 1e-4
+    # Annealed to zero at the end of training: σ(1) = 0 gives the noiseless loss.
+    g1 = g | {"progress": jnp.asarray(1.0)}
+    assert float(noisy.loss(net, g1)[0]) == pytest.approx(float(plain.loss(net, g)[0]), rel=1e-12)
+    with pytest.raises(ValueError, match="noise"):
+        kn.ClusterTask(noise=-0.1)

@@ -82,6 +82,7 @@ class Config(ReferenceProtocol):
         "choices": list(kn.ENERGY_DECAYS), "help": "schedule of λ over training: none, linear or cosine (to 0)"})
     energy_label_order: bool = field(default=False, metadata={"help": "energy-gap targets ordered by label (a prior)"})
     energy_members: int = field(default=0, metadata={"ge": 0, "help": "only members m < this use the term (0: all)"})
+    train_noise: float = field(default=0.0, metadata={"ge": 0, "help": "σ of training noise, annealed linearly to 0"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
@@ -117,8 +118,8 @@ def _run_one(c, ctx, k, prefix):
     train_pool, test_pool, k, image = _data(c, ctx, k)
     norm = {"none": "clusters", "row": "clusters_centred", "graph": "clusters_graph_centred"}[c.centring]
     task = kn.ClusterTask(k, c.n, c.dt, c.burn_in_steps, c.window_steps, norm)
-    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, **{f: getattr(c, f) for f in (
-        "energy_weight", "energy_decay", "energy_label_order", "energy_members")})
+    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, noise=c.train_noise, **{
+        f: getattr(c, f) for f in ("energy_weight", "energy_decay", "energy_label_order", "energy_members")})
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
     fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=task,

@@ -142,6 +142,9 @@ class ClusterTask:
         energy_label_order: order the energy gap's target phases by label number (`energy_gap(label_order=True)`).
         energy_decay: how λ falls over training (progress p = step / steps): "none" (constant),
             "linear" λ(1 − p) or "cosine" λ·½(1 + cos πp); `fit` passes p in the graphs (`progress`).
+        noise: σ of white noise in the training dynamics (dθ_i = … dt + σ(p) dW_i, Euler–Maruyama),
+            annealed linearly to zero, σ(p) = σ(1 − p); 0: none (the paper). Each training graph
+            carries its own noise stream ("noise_key").
         energy_members: train only the ensemble members m < energy_members with the term (0: all);
             the others keep the paper's loss and validation chooses among both kinds (`fit` passes m
             in the graphs, `member`).
@@ -166,6 +169,7 @@ class ClusterTask:
     energy_decay: str = "none"
     energy_label_order: bool = False
     energy_members: int = 0
+    noise: float = 0.0
     loss_name: ClassVar[str] = "L"
 
     def __post_init__(self):
@@ -178,6 +182,8 @@ class ClusterTask:
             raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
         if self.energy_decay not in ENERGY_DECAYS:
             raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
+        if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not self.noise >= 0:
+            raise ValueError(f"`noise` must be a float >= 0, got {self.noise!r}")
         if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) or self.energy_members < 0:
             raise ValueError(f"`energy_members` must be an int >= 0, got {self.energy_members!r}")
 
@@ -185,7 +191,7 @@ class ClusterTask:
     def scheduled(self) -> bool:
         """Whether the training loss depends on the progress p = step / steps or on the member
         (`fit` then adds "progress" and "member" to the training graphs)."""
-        return bool(self.energy_weight) and (self.energy_decay != "none" or self.energy_members > 0)
+        return bool(self.noise) or (bool(self.energy_weight) and (self.energy_decay != "none" or self.energy_members > 0))
 
     def energy_scale(self, progress):
         """λ(p) / λ at progress p ∈ [0, 1] (`energy_decay`)."""
@@ -214,7 +220,10 @@ class ClusterTask:
         x, y = pool
         k1, k2 = jax.random.split(key)
         idx = _choose(k1, x.shape[0], self.n) if idx is None else idx
-        return {"x": x[idx], "y": y[idx], "theta0": self.theta0(k2, idx.shape[0])}
+        g = {"x": x[idx], "y": y[idx], "theta0": self.theta0(k2, idx.shape[0])}
+        if self.noise:  # the training noise's own stream (raw key data: graphs are plain arrays)
+            g["noise_key"] = jax.random.key_data(jax.random.fold_in(key, 1))
+        return g
 
     def whole(self, key, pool):
         x, y = pool
@@ -245,11 +254,20 @@ class ClusterTask:
     def loss(self, net, graph):
         """Training loss: L over the window, plus λ(p) · `energy_gap` when `energy_weight` λ > 0.
 
-        p is the graph's "progress" (added by `fit` when `scheduled`; 0 without it); with
+        p is the graph's "progress" (added by `fit` when `scheduled`; 0 without it), which also
+        anneals the training noise; with
         `energy_members` the term applies to the graph's "member" m < energy_members only.
         """
         K = coupling_matrix(net, self.features(graph), self.normalisation)
-        loss = self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph)
+        if self.noise:
+            th0 = graph["theta0"]
+            sigma = self.noise * (1.0 - graph.get("progress", 0.0))
+            theta = simulate_window(K, jnp.zeros_like(th0), th0, dt=self.dt, burn_in_steps=self.burn_in_steps,
+                                    window_steps=self.window_steps, noise=sigma,
+                                    key=jax.random.wrap_key_data(graph["noise_key"]))
+        else:
+            theta = self.trajectory(K, graph, self.burn_in_steps, self.window_steps)
+        loss = self.window_loss(theta, graph)
         if self.energy_weight:
             scale = self.energy_scale(graph.get("progress", 0.0))
             if self.energy_members:
