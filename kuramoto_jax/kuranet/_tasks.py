@@ -149,13 +149,14 @@ class ClusterTask:
             the others keep the paper's loss and validation chooses among both kinds (`fit` passes m
             in the graphs, `member`).
 
-    Why the two symmetry-breaking options: from N(π, 1) all k groups start at one mean phase,
+    Why the symmetry-breaking options: from N(π, 1) all k groups start at one mean phase,
     where the cluster loss is stationary in θ (the splay term is at its maximum), and global
     synchrony attracts training (experiments/kuranet/RESULTS.md). Starting spread over the circle
     ("uniform", "splay") puts the groups at different mean phases, so attractive inter-group
-    couplings visibly raise the loss along the trajectory; λ ΔU/‖…‖ adds a gradient on K itself,
-    which does not vanish where every trajectory is in global synchrony. Both change training
-    only: a study scores the trained network from the paper's θ(0) with λ = 0 (`fit(..., val_task=)`).
+    couplings visibly raise the loss along the trajectory; noise kicks an in-phase network apart;
+    the energy gap adds a gradient on K itself, which does not vanish where every trajectory is
+    in global synchrony. All change training only: a study scores the trained network from the
+    paper's θ(0), without noise and with λ = 0 (`fit(..., val_task=)`).
     """
 
     num_groups: int = 2
@@ -184,14 +185,16 @@ class ClusterTask:
             raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
         if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not self.noise >= 0:
             raise ValueError(f"`noise` must be a float >= 0, got {self.noise!r}")
-        if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) or self.energy_members < 0:
+        if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) \
+                or self.energy_members < 0:
             raise ValueError(f"`energy_members` must be an int >= 0, got {self.energy_members!r}")
 
     @property
     def scheduled(self) -> bool:
         """Whether the training loss depends on the progress p = step / steps or on the member
         (`fit` then adds "progress" and "member" to the training graphs)."""
-        return bool(self.noise) or (bool(self.energy_weight) and (self.energy_decay != "none" or self.energy_members > 0))
+        annealed = self.energy_decay != "none" or self.energy_members > 0
+        return bool(self.noise) or (bool(self.energy_weight) and annealed)
 
     def energy_scale(self, progress):
         """λ(p) / λ at progress p ∈ [0, 1] (`energy_decay`)."""
@@ -222,7 +225,7 @@ class ClusterTask:
         idx = _choose(k1, x.shape[0], self.n) if idx is None else idx
         g = {"x": x[idx], "y": y[idx], "theta0": self.theta0(k2, idx.shape[0])}
         if self.noise:  # the training noise's own stream (raw key data: graphs are plain arrays)
-            g["noise_key"] = jax.random.key_data(jax.random.fold_in(key, 1))
+            g["noise_key"] = jax.random.key_data(kj.stream_key(key, "noise"))
         return g
 
     def whole(self, key, pool):
@@ -255,8 +258,8 @@ class ClusterTask:
         """Training loss: L over the window, plus λ(p) · `energy_gap` when `energy_weight` λ > 0.
 
         p is the graph's "progress" (added by `fit` when `scheduled`; 0 without it), which also
-        anneals the training noise; with
-        `energy_members` the term applies to the graph's "member" m < energy_members only.
+        anneals the training noise; with `energy_members` the term applies to the graph's
+        "member" m < energy_members only.
         """
         K = coupling_matrix(net, self.features(graph), self.normalisation)
         if self.noise:
@@ -272,5 +275,6 @@ class ClusterTask:
             scale = self.energy_scale(graph.get("progress", 0.0))
             if self.energy_members:
                 scale = scale * (graph.get("member", 0) < self.energy_members)
-            loss = loss + self.energy_weight * scale * energy_gap(K, graph["y"], self.num_groups, self.energy_label_order)
+            gap = energy_gap(K, graph["y"], self.num_groups, self.energy_label_order)
+            loss = loss + self.energy_weight * scale * gap
         return loss, {}
