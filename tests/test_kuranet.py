@@ -178,3 +178,132 @@ def test_block_control_and_datasets():
     assert img.shape == (16, 20, 3) and seg.shape == (16, 20) and kn.pixel_features(img).shape == (320, 5)
     with pytest.raises(ValueError, match="dataset"):
         kn.make_dataset("swiss", 10)
+
+
+def test_cluster_initial_phases():
+    key, n = jax.random.key(3), 100
+    default = kn.ClusterTask(n=n)
+    # The default is the paper's N(π, 1), drawn exactly as before the option existed.
+    np.testing.assert_array_equal(np.asarray(default.theta0(key, n)),
+                                  np.asarray(jnp.pi + jax.random.normal(key, (n,))))
+    splay = np.asarray(kn.ClusterTask(n=n, initial_phases="splay").theta0(key, n), np.float64)
+    # Evenly spaced over the circle, in random order: R = |mean e^{iθ}| = 0 (every harmonic below n vanishes).
+    assert abs(np.mean(np.exp(1j * splay))) < 1e-5 and abs(np.mean(np.exp(7j * splay))) < 1e-5
+    np.testing.assert_allclose(np.sort((splay - np.pi) * n / (2 * np.pi)), np.arange(n), atol=1e-3)
+    assert not np.all(np.diff(splay) > 0)
+    uni = np.asarray(kn.ClusterTask(n=n, initial_phases="uniform").theta0(key, 4000))
+    assert uni.min() >= 0 and uni.max() < 2 * np.pi and abs(np.mean(np.exp(1j * uni))) < 0.05
+    with pytest.raises(ValueError, match="initial_phases"):
+        kn.ClusterTask(initial_phases="zero")
+    with pytest.raises(ValueError, match="energy_weight"):
+        kn.ClusterTask(energy_weight=-1.0)
+
+
+def test_energy_gap_closed_forms(x64):
+    labels = jnp.asarray([0, 0, 1, 1, 2, 2])
+    # ½(1 − cos Δφ) averaged over the orders of the target phases: ½(1 + 1/(k − 1)) = ¾ between groups.
+    orders = [np.asarray(p) * 2 * np.pi / 3 for p in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]]
+    w = np.mean([0.5 * (1 - np.cos(o[np.asarray(labels)][None, :] - o[np.asarray(labels)][:, None])) for o in orders], 0)
+    np.testing.assert_allclose(w[0, 2], 0.75)
+    n = 6
+    # nK ∝ −w with ‖nK‖_F = √n reaches the bound −1; +w reaches +1; couplings within groups only: 0.
+    K = -w / np.linalg.norm(w) * np.sqrt(n) / n
+    assert float(kn.energy_gap(jnp.asarray(K), labels, 3)) == pytest.approx(-1.0, rel=1e-12)
+    assert float(kn.energy_gap(jnp.asarray(-K), labels, 3)) == pytest.approx(1.0, rel=1e-12)
+    same = (np.asarray(labels)[:, None] == np.asarray(labels)[None, :]).astype(float)
+    assert float(kn.energy_gap(jnp.asarray(same), labels, 3)) == pytest.approx(0.0, abs=1e-12)
+    # Ordered targets: w_ij = ½(1 − cos(2π(y_j − y_i)/k)); with k = 4 the groups 0 and 2 are opposite (w = 1),
+    # neighbours have w = ½; −w/‖w‖ again reaches −1.
+    lab4 = jnp.asarray([0, 1, 2, 3])
+    w4 = np.asarray([[0, .5, 1, .5], [.5, 0, .5, 1], [1, .5, 0, .5], [.5, 1, .5, 0]])
+    K4 = -w4 / np.linalg.norm(w4) * 2 / 4
+    assert float(kn.energy_gap(jnp.asarray(K4), lab4, 4, label_order=True)) == pytest.approx(-1.0, rel=1e-12)
+    assert float(kn.energy_gap(jnp.asarray(K4), lab4, 4)) > -1 + 1e-3
+    # The block control (inter-group −) lies below global synchrony.
+    assert float(kn.energy_gap(kn.block_control_matrix(labels, 3, 1.0), labels, 3)) < -0.5
+
+
+def test_energy_gap_gradient_does_not_vanish_at_global_synchrony(x64):
+    # One graph in global synchrony (θ(0) ≡ π): the window loss is flat in the network's
+    # parameters (no K moves a synchronous state), the energy-gap term is not.
+    x, y, _ = kn.make_dataset("moons", 12, seed=0)
+    graph = {"x": jnp.asarray(x, jnp.float64), "y": jnp.asarray(y), "theta0": jnp.full((12,), np.pi)}
+    net = kn.init_coupling(jax.random.key(1), 2, (8,))
+    plain = kn.ClusterTask(n=12, window_steps=5)
+    with_gap = kn.ClusterTask(n=12, window_steps=5, energy_weight=1.0)
+    norm = lambda g: float(jnp.sqrt(sum(jnp.sum(leaf ** 2) for leaf in jax.tree.leaves(eqx.filter(g, eqx.is_array)))))
+    g_plain = eqx.filter_grad(lambda m: plain.loss(m, graph)[0])(net)
+    g_gap = eqx.filter_grad(lambda m: with_gap.loss(m, graph)[0])(net)
+    assert norm(g_plain) < 1e-12
+    assert norm(g_gap) > 1e-3
+    # And it matches a finite difference of the term itself.
+    e = jnp.zeros_like(net.first).at[1, 2].set(1e-6)
+    gap = lambda m: kn.energy_gap(kn.coupling_matrix(m, graph["x"], "clusters"), graph["y"], 2)
+    shift = lambda s: eqx.tree_at(lambda m: m.first, net, net.first + s * e)
+    fd = (gap(shift(1)) - gap(shift(-1))) / 2e-6
+    assert float(g_gap.first[1, 2]) == pytest.approx(float(fd), rel=1e-5, abs=1e-10)
+
+
+def test_fit_validates_on_val_task():
+    pool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 400, seed=0)[:2])
+    task = kn.ClusterTask(n=20, window_steps=5)
+    train_task = kn.ClusterTask(n=20, window_steps=5, initial_phases="splay", energy_weight=1.0)
+    fit = lambda t, **kw: kn.fit(t, pool, key=jax.random.key(0), members=2, steps=0, hidden=(8,), val_graphs=4, **kw)
+    np.testing.assert_allclose(fit(train_task, val_task=task).val, fit(task).val, rtol=1e-6)
+    assert not np.allclose(fit(train_task).val, fit(task).val, rtol=1e-3)
+
+
+def test_energy_decay_schedules_the_term():
+    x, y, _ = kn.make_dataset("moons", 12, seed=0)
+    g = {"x": jnp.asarray(x), "y": jnp.asarray(y), "theta0": jnp.linspace(0.0, 6.0, 12)}
+    net = kn.init_coupling(jax.random.key(1), 2, (8,))
+    loss = lambda t, **kw: float(t.loss(net, g | kw)[0])
+    plain, const = kn.ClusterTask(n=12, window_steps=3), kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5)
+    assert abs(loss(const) - loss(plain)) > 1e-4 and not const.scheduled
+    for decay in ("linear", "cosine"):
+        t = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_decay=decay)
+        assert t.scheduled
+        assert loss(t, progress=jnp.asarray(0.0)) == pytest.approx(loss(const), rel=1e-6)
+        assert loss(t, progress=jnp.asarray(1.0)) == pytest.approx(loss(plain), rel=1e-6)
+    mid = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_decay="cosine")
+    assert loss(mid, progress=jnp.asarray(0.5)) == pytest.approx(0.5 * (loss(const) + loss(plain)), rel=1e-5)
+    # With energy_members = 1 only member 0 trains with the term.
+    only0 = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_members=1)
+    assert only0.scheduled
+    assert loss(only0, member=jnp.asarray(0)) == pytest.approx(loss(const), rel=1e-6)
+    assert loss(only0, member=jnp.asarray(1)) == pytest.approx(loss(plain), rel=1e-6)
+    # fit hands the progress p = step / steps and the member to a scheduled task's training graphs.
+    class Recording(kn.ClusterTask):
+        def loss(self, net, graph):
+            return super().loss(net, graph)[0], {"p": graph.get("progress", -1.0), "m": graph.get("member", -1)}
+
+    pool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 200, seed=0)[:2])
+    task = Recording(n=12, window_steps=3, energy_weight=0.5, energy_decay="cosine")
+    f = kn.fit(task, pool, key=jax.random.key(0), steps=4, hidden=(8,), val_graphs=2, log_every=1,
+               val_task=kn.ClusterTask(n=12, window_steps=3))
+    np.testing.assert_allclose(np.asarray(f.history["p"]).ravel(), [0.0, 0.25, 0.5, 0.75])
+    f2 = kn.fit(task, pool, key=jax.random.key(0), members=2, steps=2, hidden=(8,), val_graphs=2, log_every=1,
+                val_task=kn.ClusterTask(n=12, window_steps=3))
+    np.testing.assert_array_equal(np.asarray(f2.history["m"]), [[0, 1], [0, 1]])
+    with pytest.raises(ValueError, match="energy_decay"):
+        kn.ClusterTask(energy_decay="exp")
+
+
+def test_training_noise_breaks_global_synchrony_and_anneals_to_zero(x64):
+    x, y, _ = kn.make_dataset("moons", 12, seed=0)
+    pool = (jnp.asarray(x, jnp.float64), jnp.asarray(y))
+    noisy = kn.ClusterTask(n=12, window_steps=5, noise=0.05)
+    plain = kn.ClusterTask(n=12, window_steps=5)
+    g = noisy.graph(jax.random.key(2), pool, jnp.arange(12)) | {"theta0": jnp.full((12,), np.pi)}
+    assert "noise_key" not in plain.graph(jax.random.key(2), pool, jnp.arange(12))  # the default graph is unchanged
+    net = kn.init_coupling(jax.random.key(1), 2, (8,))
+    norm = lambda gr: float(jnp.sqrt(sum(jnp.sum(leaf ** 2) for leaf in jax.tree.leaves(eqx.filter(gr, eqx.is_array)))))
+    grad = lambda t, gr: eqx.filter_grad(lambda m: t.loss(m, gr)[0])(net)
+    # From global synchrony the noise kicks the phases apart, so K receives a gradient; without it none.
+    assert norm(grad(plain, g)) < 1e-12
+    assert norm(grad(noisy, g)) > 1e-4
+    # Annealed to zero at the end of training: σ(1) = 0 gives the noiseless loss.
+    g1 = g | {"progress": jnp.asarray(1.0)}
+    assert float(noisy.loss(net, g1)[0]) == pytest.approx(float(plain.loss(net, g)[0]), rel=1e-12)
+    with pytest.raises(ValueError, match="noise"):
+        kn.ClusterTask(noise=-0.1)

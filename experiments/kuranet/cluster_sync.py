@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import dataclasses
+
 import jax
 import numpy as np
 
@@ -69,10 +71,18 @@ class Config(ReferenceProtocol):
     landscape_grid: int = field(default=20, metadata={"ge": 2, "help": "grid points per axis of the phase landscape"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
     centring: str = field(default="none", metadata={
-        "choices": ["none", "row", "graph"],
-        "help": "logit mean removed before the row L2 norm: none (the paper), row, or graph (the mean over all "
-                "pairs: removes a common attractive offset; freed the moons and most GMM seeds from global "
-                "synchrony, not circles or spirals: experiments/kuranet/RESULTS.md)"})
+        "choices": ["none", "row", "graph"], "help": "logit mean removed before the row L2 norm: none (the paper), "
+        "row, or graph (the mean over all pairs; experiments/kuranet/RESULTS.md)"})
+    # Symmetry breaking in training only (kn.ClusterTask); validation and evaluation keep θ(0) ~ N(π, 1), λ = 0.
+    train_initial_phases: str = field(default="gaussian", metadata={
+        "choices": list(kn.CLUSTER_INITIAL_PHASES), "help": "θ(0) of the training graphs: gaussian N(π, 1) "
+        "(the paper), uniform U(0, 2π) or splay (π + 2πm/n in random order, R = 0)"})
+    energy_weight: float = field(default=0.0, metadata={"ge": 0, "help": "λ of the energy-gap term (kn.energy_gap)"})
+    energy_decay: str = field(default="none", metadata={
+        "choices": list(kn.ENERGY_DECAYS), "help": "schedule of λ over training: none, linear or cosine (to 0)"})
+    energy_label_order: bool = field(default=False, metadata={"help": "energy-gap targets ordered by label (a prior)"})
+    energy_members: int = field(default=0, metadata={"ge": 0, "help": "only members m < this use the term (0: all)"})
+    train_noise: float = field(default=0.0, metadata={"ge": 0, "help": "σ of training noise, annealed linearly to 0"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     figures: bool = field(default=True, metadata={"help": "draw the figures (phase landscape, couplings, phases)"})
@@ -108,9 +118,12 @@ def _run_one(c, ctx, k, prefix):
     train_pool, test_pool, k, image = _data(c, ctx, k)
     norm = {"none": "clusters", "row": "clusters_centred", "graph": "clusters_graph_centred"}[c.centring]
     task = kn.ClusterTask(k, c.n, c.dt, c.burn_in_steps, c.window_steps, norm)
+    train_task = dataclasses.replace(task, initial_phases=c.train_initial_phases, noise=c.train_noise, **{
+        f: getattr(c, f) for f in ("energy_weight", "energy_decay", "energy_label_order", "energy_members")})
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
-    fitted = kn.fit(task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, **fit_options(c))
+    fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=task,
+                    **fit_options(c))
     b = fitted.best
     ctx.log(f"kept steps {fitted.best_steps.tolist()}; chosen member {b} (validation L {fitted.val[b]:.4f})")
     ev = kn.evaluate(task, fitted, test_pool, train_pool if c.large else None, key=ctx.key("eval", k),

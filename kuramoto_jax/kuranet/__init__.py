@@ -61,7 +61,7 @@ from ._disorder import (
 )
 from ._dynamics import simulate_window, window_times
 from ._load import load
-from ._losses import cluster_loss, cluster_window_loss, splay, sync_loss
+from ._losses import cluster_loss, cluster_window_loss, energy_gap, splay, sync_loss
 from ._metrics import (
     best_dice,
     binned_mean,
@@ -73,12 +73,12 @@ from ._metrics import (
 )
 from ._protocol import Evaluation, Fitted, Reference, evaluate, fit, member, score
 from ._segmentation import segment
-from ._tasks import ClusterTask, GlobalTask
+from ._tasks import CLUSTER_INITIAL_PHASES, ENERGY_DECAYS, ClusterTask, GlobalTask
 
 __all__ = [
-    "CASES", "DATASETS", "MAX_DELAY_STEPS", "NORMALISATIONS", "ClusterTask", "CouplingFunction", "Disorder",
+    "CASES", "CLUSTER_INITIAL_PHASES", "DATASETS", "ENERGY_DECAYS", "MAX_DELAY_STEPS", "NORMALISATIONS", "ClusterTask", "CouplingFunction", "Disorder",
     "Evaluation", "Fitted", "GlobalTask", "PairMLP", "Reference", "best_dice", "binned_mean",
-    "block_control_matrix", "circles", "dataset_pools", "cluster_loss", "cluster_window_loss", "coupling_matrix", "evaluate",
+    "block_control_matrix", "circles", "dataset_pools", "cluster_loss", "cluster_window_loss", "coupling_matrix", "energy_gap", "evaluate",
     "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "image_pools", "init_coupling", "load",
     "make_dataset", "member", "moons", "negative_binomial", "normalise", "normalise_clusters", "normalise_global",
     "pair_logits", "phase_kmeans", "pixel_features", "r_squared", "sample_disorder", "score", "segment", "segmentation_image",

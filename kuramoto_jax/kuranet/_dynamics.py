@@ -25,23 +25,25 @@ def window_times(dt: float, burn_in_steps: int, window_steps: int, dtype=None):
 
 
 def simulate_window(K, omega, theta0, *, dt: float = 0.1, burn_in_steps: int = 100, window_steps: int = 50,
-                    field=None, delay_steps=None, max_delay_steps: int = MAX_DELAY_STEPS, solver: str = "euler"):
+                    field=None, delay_steps=None, max_delay_steps: int = MAX_DELAY_STEPS, solver: str = "euler",
+                    noise=None, key=None):
     """Phases θ (window_steps, n) over the loss window of the network (K, ω, b, τ).
 
     K: (n, n); omega, theta0: (n,); field: (n,) or None; delay_steps: (n,)
     integer sender delays in steps, or None. Usable under jit/vmap/grad (traced
-    delays are bounded by `max_delay_steps`).
+    delays are bounded by `max_delay_steps`). noise: σ of additive white noise
+    (dθ_i = … dt + σ dW_i, Euler–Maruyama; may be traced) with its `key`, or None.
     """
     if not (isinstance(burn_in_steps, (int, np.integer)) and burn_in_steps >= 0):
         raise ValueError(f"`burn_in_steps` must be an int >= 0, got {burn_in_steps!r}")
     if not (isinstance(window_steps, (int, np.integer)) and window_steps >= 1):
         raise ValueError(f"`window_steps` must be an int >= 1, got {window_steps!r}")
     delays = None if delay_steps is None else jnp.asarray(delay_steps).astype(jnp.asarray(omega).dtype) * dt
-    model = kj.Kuramoto(omega, kj.Dense(K), field=field, delays=delays)
+    model = kj.Kuramoto(omega, kj.Dense(K), field=field, delays=delays, noise=noise)
     ts = window_times(dt, burn_in_steps, window_steps, np.dtype(jnp.asarray(omega).dtype))
     total = burn_in_steps + window_steps
     # Without delays this fixed-step solve of known length runs as a lax.scan whose
     # reverse pass stores every step (150 × n floats here), the fastest gradient.
     sol = kj.simulate(model, theta0, t1=float(total * dt), dt=dt, ts=ts, solver=solver,
-                      max_delay_steps=None if delay_steps is None else int(max_delay_steps))
+                      max_delay_steps=None if delay_steps is None else int(max_delay_steps), key=key)
     return sol.theta

@@ -88,7 +88,7 @@ def _stack_init(keys, d, hidden, negative_slope):
 
 def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None, hidden: Sequence[int] = (32, 32),
         negative_slope: float = 0.2, val_graphs: int = 16, val_every: int = 100, checkpoint_every: int = 500,
-        ctx=None, name: str = "kuranet", log_every: int = 50) -> Fitted:
+        ctx=None, name: str = "kuranet", log_every: int = 50, val_task=None) -> Fitted:
     """Train a seed ensemble of coupling networks on `task` (see the module docstring).
 
     Args:
@@ -107,6 +107,9 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         ctx: the study's RunContext (checkpoints, resume, log), or None.
         name: checkpoint name; the chosen model is also saved as `<name>_model.npz` for `load`.
         log_every: steps between pulls of the losses to the host.
+        val_task: the task whose graphs and loss score validation (default `task`): the evaluated
+            task when `task` trains with options that change training only (e.g. a cluster task's
+            `initial_phases` or `energy_weight`), so members are kept and chosen on what is scored.
 
     Returns:
         A `Fitted`.
@@ -126,19 +129,26 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
     controls = _stack_init(keys("control"), d, hidden, negative_slope)
     optimizer = optimizer or optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
 
-    val_set = jax.vmap(task.graph, (0, None))(jax.random.split(kj.stream_key(key, "validation"), val_graphs), pool)
+    val_task = task if val_task is None else val_task
+    val_set = jax.vmap(val_task.graph, (0, None))(jax.random.split(kj.stream_key(key, "validation"), val_graphs), pool)
 
     def eval_fn(net, _key):
-        return {"loss": jnp.mean(jax.vmap(lambda g: task.loss(net, g)[0])(val_set))}
+        return {"loss": jnp.mean(jax.vmap(lambda g: val_task.loss(net, g)[0])(val_set))}
 
     draw = jax.jit(jax.vmap(lambda k: task.graph(k, pool)))
+    if getattr(task, "scheduled", False):  # the loss follows the progress p = step / steps and the member
+        dtype = jnp.result_type(float)
+        batch_fn = lambda step, ks: draw(ks) | {"progress": jnp.full((M,), step / max(int(steps), 1), dtype),
+                                                "member": jnp.arange(M)}
+    else:
+        batch_fn = lambda step, ks: draw(ks)
 
     def loss_fn(net, graph, _key):
         return task.loss(net, graph)
 
     t0 = time.perf_counter()
     res = train(loss_fn, params=nets0, optimizer=optimizer, num_steps=int(steps), key=kj.stream_key(key, "train"),
-                batch_fn=lambda step, ks: draw(ks), ctx=ctx, ensemble=M, checkpoint_every=checkpoint_every,
+                batch_fn=batch_fn, ctx=ctx, ensemble=M, checkpoint_every=checkpoint_every,
                 eval_fn=eval_fn, eval_every=val_every, has_aux=True, skip_nonfinite=True, name=name,
                 log_every=log_every)
     train_time = time.perf_counter() - t0

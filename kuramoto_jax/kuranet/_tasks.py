@@ -26,8 +26,14 @@ import kuramoto_jax as kj
 from ._coupling import block_control_matrix, coupling_matrix
 from ._disorder import CASES, feature_names, from_raw
 from ._dynamics import simulate_window
-from ._losses import cluster_loss, cluster_window_loss
+from ._losses import cluster_loss, cluster_window_loss, energy_gap
 from ._metrics import fan_in, feature_correlation
+
+
+CLUSTER_INITIAL_PHASES = ("gaussian", "uniform", "splay")
+"""θ(0) of the cluster task (`ClusterTask.initial_phases`)."""
+ENERGY_DECAYS = ("none", "linear", "cosine")
+"""Schedules of the cluster task's energy-gap weight over training (`ClusterTask.energy_decay`)."""
 
 
 def _choose(key, size, n):
@@ -130,6 +136,27 @@ class ClusterTask:
         burn_in_steps: Euler steps before the loss window.
         window_steps: Euler steps in the loss window.
         normalisation: "clusters" (the paper), "clusters_centred" or "clusters_graph_centred".
+        initial_phases: θ(0) of every graph: "gaussian" N(π, 1) (the paper), "uniform" U(0, 2π) or
+            "splay" (the n phases π + 2πm/n, m = 0 … n − 1, in random order: order parameter R = 0 exactly).
+        energy_weight: λ, weight of the energy-gap term added to the training loss (`energy_gap`; 0: the paper's loss).
+        energy_label_order: order the energy gap's target phases by label number (`energy_gap(label_order=True)`).
+        energy_decay: how λ falls over training (progress p = step / steps): "none" (constant),
+            "linear" λ(1 − p) or "cosine" λ·½(1 + cos πp); `fit` passes p in the graphs (`progress`).
+        noise: σ of white noise in the training dynamics (dθ_i = … dt + σ(p) dW_i, Euler–Maruyama),
+            annealed linearly to zero, σ(p) = σ(1 − p); 0: none (the paper). Each training graph
+            carries its own noise stream ("noise_key").
+        energy_members: train only the ensemble members m < energy_members with the term (0: all);
+            the others keep the paper's loss and validation chooses among both kinds (`fit` passes m
+            in the graphs, `member`).
+
+    Why the symmetry-breaking options: from N(π, 1) all k groups start at one mean phase,
+    where the cluster loss is stationary in θ (the splay term is at its maximum), and global
+    synchrony attracts training (experiments/kuranet/RESULTS.md). Starting spread over the circle
+    ("uniform", "splay") puts the groups at different mean phases, so attractive inter-group
+    couplings visibly raise the loss along the trajectory; noise kicks an in-phase network apart;
+    the energy gap adds a gradient on K itself, which does not vanish where every trajectory is
+    in global synchrony. All change training only: a study scores the trained network from the
+    paper's θ(0), without noise and with λ = 0 (`fit(..., val_task=)`).
     """
 
     num_groups: int = 2
@@ -138,11 +165,44 @@ class ClusterTask:
     burn_in_steps: int = 0
     window_steps: int = 100
     normalisation: str = "clusters"
+    initial_phases: str = "gaussian"
+    energy_weight: float = 0.0
+    energy_decay: str = "none"
+    energy_label_order: bool = False
+    energy_members: int = 0
+    noise: float = 0.0
     loss_name: ClassVar[str] = "L"
 
     def __post_init__(self):
         if not self.normalisation.startswith("clusters"):
             raise ValueError(f"`normalisation` must be a cluster normalisation, got {self.normalisation!r}")
+        if self.initial_phases not in CLUSTER_INITIAL_PHASES:
+            raise ValueError(f"`initial_phases` must be one of {CLUSTER_INITIAL_PHASES}, got {self.initial_phases!r}")
+        if isinstance(self.energy_weight, bool) or not isinstance(self.energy_weight, (int, float)) \
+                or not self.energy_weight >= 0:
+            raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
+        if self.energy_decay not in ENERGY_DECAYS:
+            raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
+        if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not self.noise >= 0:
+            raise ValueError(f"`noise` must be a float >= 0, got {self.noise!r}")
+        if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) \
+                or self.energy_members < 0:
+            raise ValueError(f"`energy_members` must be an int >= 0, got {self.energy_members!r}")
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the training loss depends on the progress p = step / steps or on the member
+        (`fit` then adds "progress" and "member" to the training graphs)."""
+        annealed = self.energy_decay != "none" or self.energy_members > 0
+        return bool(self.noise) or (bool(self.energy_weight) and annealed)
+
+    def energy_scale(self, progress):
+        """λ(p) / λ at progress p ∈ [0, 1] (`energy_decay`)."""
+        if self.energy_decay == "linear":
+            return 1.0 - progress
+        if self.energy_decay == "cosine":
+            return 0.5 * (1.0 + jnp.cos(jnp.pi * progress))
+        return 1.0
 
     def num_features(self, pool) -> int:
         return pool[0].shape[1]
@@ -151,14 +211,22 @@ class ClusterTask:
         return pool[0].shape[0]
 
     def theta0(self, key, n):
-        """θ(0) ~ N(π, 1) (n,)."""
-        return jnp.pi + jax.random.normal(key, (n,), jnp.result_type(float))
+        """θ(0) (n,): N(π, 1), U(0, 2π) or the splay π + 2πm/n in random order (`initial_phases`)."""
+        dtype = jnp.result_type(float)
+        if self.initial_phases == "uniform":
+            return jax.random.uniform(key, (n,), dtype, 0.0, 2 * jnp.pi)
+        if self.initial_phases == "splay":
+            return jnp.pi + 2 * jnp.pi * jax.random.permutation(key, n).astype(dtype) / n
+        return jnp.pi + jax.random.normal(key, (n,), dtype)
 
     def graph(self, key, pool, idx=None):
         x, y = pool
         k1, k2 = jax.random.split(key)
         idx = _choose(k1, x.shape[0], self.n) if idx is None else idx
-        return {"x": x[idx], "y": y[idx], "theta0": self.theta0(k2, idx.shape[0])}
+        g = {"x": x[idx], "y": y[idx], "theta0": self.theta0(k2, idx.shape[0])}
+        if self.noise:  # the training noise's own stream (raw key data: graphs are plain arrays)
+            g["noise_key"] = jax.random.key_data(kj.stream_key(key, "noise"))
+        return g
 
     def whole(self, key, pool):
         x, y = pool
@@ -187,5 +255,26 @@ class ClusterTask:
         return out | ({"final": theta[-1]} if "final" in keep else {})
 
     def loss(self, net, graph):
+        """Training loss: L over the window, plus λ(p) · `energy_gap` when `energy_weight` λ > 0.
+
+        p is the graph's "progress" (added by `fit` when `scheduled`; 0 without it), which also
+        anneals the training noise; with `energy_members` the term applies to the graph's
+        "member" m < energy_members only.
+        """
         K = coupling_matrix(net, self.features(graph), self.normalisation)
-        return self.window_loss(self.trajectory(K, graph, self.burn_in_steps, self.window_steps), graph), {}
+        if self.noise:
+            th0 = graph["theta0"]
+            sigma = self.noise * (1.0 - graph.get("progress", 0.0))
+            theta = simulate_window(K, jnp.zeros_like(th0), th0, dt=self.dt, burn_in_steps=self.burn_in_steps,
+                                    window_steps=self.window_steps, noise=sigma,
+                                    key=jax.random.wrap_key_data(graph["noise_key"]))
+        else:
+            theta = self.trajectory(K, graph, self.burn_in_steps, self.window_steps)
+        loss = self.window_loss(theta, graph)
+        if self.energy_weight:
+            scale = self.energy_scale(graph.get("progress", 0.0))
+            if self.energy_members:
+                scale = scale * (graph.get("member", 0) < self.energy_members)
+            gap = energy_gap(K, graph["y"], self.num_groups, self.energy_label_order)
+            loss = loss + self.energy_weight * scale * gap
+        return loss, {}
