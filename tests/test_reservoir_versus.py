@@ -59,6 +59,17 @@ def test_versus_data_identical_for_both_models():
     h = vs.henon(301, seed=3)
     np.testing.assert_allclose(data["henon"][1], h[1:])
     np.testing.assert_allclose(1 - 1.4 * h[1:-1] ** 2 + 0.3 * h[:-2], h[2:], atol=1e-12)
+    np.testing.assert_allclose(data["lorenz"][1], vs.lorenz(301, seed=3)[1:])
+
+
+def test_lorenz_series_against_scipy():
+    from scipy.integrate import solve_ivp
+
+    x = vs.lorenz(3, seed=1, discard=0)  # samples at t = 0.1, 0.2, 0.3 from the seeded start
+    start = np.array([1.0, 1.0, 1.0]) + 0.1 * np.random.default_rng(1).standard_normal(3)
+    f = lambda t, v: [10 * (v[1] - v[0]), v[0] * (28 - v[2]) - v[1], v[0] * v[1] - 8 / 3 * v[2]]
+    ref = solve_ivp(f, (0, 0.3), start, t_eval=[0.1, 0.2, 0.3], rtol=1e-12, atol=1e-12).y[0]
+    np.testing.assert_allclose(x, ref, rtol=2e-5)  # RK4 with dt = 0.01: a few 1e-6 here (O(dt⁴))
 
 
 def test_versus_study_kwargs_rebuild_reported_numbers(tmp_path):
@@ -67,7 +78,7 @@ def test_versus_study_kwargs_rebuild_reported_numbers(tmp_path):
     assert set(kw) == set(vs.VERSUS_TASKS) and set(kw["narma10"]) == {"4", "6"}
     cfg = json.loads((tmp_path / "r" / "metrics.json").read_text())["meta"]
     data = vs.versus_data(20 + 100 + 40, 0, 2)
-    for task in ("narma10", "mackey_glass", "henon"):
+    for task in ("narma10", "mackey_glass", "henon", "lorenz"):
         u, y = data[task]
         for D, models in kw[task].items():
             for name, kwargs in models.items():

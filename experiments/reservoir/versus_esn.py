@@ -1,7 +1,7 @@
 r"""Kuramoto reservoir (held input, per-oscillator read-out) against reservoirpy's ESN at D ∈ `dims`.
 
 Protocol: `kuramoto_jax.reservoir._versus` (identical data, same ridge read-out with λ chosen on
-validation, equal grid budget; gradient tuning at that budget; the held-out Hénon task run once).
+validation, equal grid budget; gradient tuning at that budget; the held-out Lorenz task only here, once).
 Metrics `<task>_<D>_<model>` (test NRMSE, or MC) and `<task>_<D>_val_<model>` (validation loss),
 models kuramoto_grid, kuramoto_gradient, esn_grid. `reservoir_kwargs.json` rebuilds each chosen
 Kuramoto reservoir (grid-tuned and gradient-tuned) with `KuramotoReservoir(**kwargs)`.
@@ -31,6 +31,8 @@ SWEPT = ("frequency", "phase_response")  # the mechanisms of the K/K_c figure
 class Config:
     seed: int = field(default=0, metadata={"help": "base seed (data series and reservoir draws)"})
     dims: list[int] = field(default_factory=lambda: [10, 50, 100], metadata={"help": "feature counts D (even)"})
+    tasks: list[str] = field(default_factory=lambda: list(vs.DESIGN_TASKS), metadata={
+        "choices": list(vs.VERSUS_TASKS), "help": "tasks scored (the held-out 'lorenz' only in the final comparison)"})
     mechanism: list[str] = field(default_factory=lambda: ["phase_response"],
                                  metadata={"choices": list(INPUT_MECHANISMS), "help": "input mechanisms of the grid"})
     hold: float = field(default=1.0, metadata={"gt": 0, "help": "seconds each input sample is held"})
@@ -63,13 +65,19 @@ class Config:
     mg_horizon: int = 10
     mc_max_delay: int = 40
 
+    def __post_init__(self):
+        if "narma10" not in self.tasks:  # the K/K_c figure is drawn on NARMA-10
+            raise ValueError(f"`tasks` must include 'narma10', got {self.tasks}")
+
 
 def run(config: Config, ctx) -> dict[str, float]:
     W, Tr, Va, Te = config.washout_samples, config.train_samples, config.validation_samples, config.test_samples
     fit, val, train, test = slice(W, W + Tr - Va), slice(W + Tr - Va, W + Tr), slice(W, W + Tr), slice(W + Tr, None)
     data = vs.versus_data(W + Tr + Te, config.seed, config.mg_horizon)
-    series = ["random", "mackey_glass", "henon"]
-    U = np.stack([data[t][0] for t in ("narma10", "mackey_glass", "henon")])
+    tasks = [t for t in vs.VERSUS_TASKS if t in config.tasks]
+    first = {vs.SERIES[t]: t for t in reversed(tasks)}  # one input series per family, in task order
+    series = [vs.SERIES[t] for t in tasks if first[vs.SERIES[t]] == t]
+    U = np.stack([data[first[f]][0] for f in series])
     kgrid = vs.kuramoto_grid(config.k_over_kc, config.eps, config.omega_mean, config.omega_spread, config.law,
                              config.coupling, config.readout, config.mechanism)
     egrid = vs.esn_grid(config.esn_spectral_radius, config.esn_leak, config.esn_input_scale, config.esn_bias)
@@ -81,22 +89,23 @@ def run(config: Config, ctx) -> dict[str, float]:
     backend = "numpy" if reservoirpy_version() is None else "reservoirpy"  # numpy ESN only without the extra
     metrics, kwargs_out, sims = {"esn_grid_size": len(egrid), "kuramoto_grid_size": budget,
                                  "esn_is_reservoirpy": float(backend == "reservoirpy")}, {}, {}
-    grid_val = np.zeros((len(vs.VERSUS_TASKS), len(config.dims), budget))
+    grid_val = np.zeros((len(tasks), len(config.dims), budget))
     for d, D in enumerate(config.dims):
         tag = str(D)
         draws = {n: vs.base_draw(ctx.key("reservoir", D) if n == D // 2 else ctx.key("reservoir", D, n), n,
                                  config.mean_degree) for n in {vs.readout_layout(r, D)[0] for r in config.readout}}
-        Xk = vs.grid_features(draws, kgrid, U, D, **common)  # P × (3, T, D)
+        Xk = vs.grid_features(draws, kgrid, U, D, **common)  # P × (S, T, D)
 
         def point(i, draws=draws, D=D):
             return vs.grid_params(draws[vs.readout_layout(kgrid[i].readout, D)[0]], kgrid[i])
 
         seed = int(jax.random.randint(ctx.key("esn", D), (), 0, 2**31 - 1))
-        Xe = [[vs.esn_features(U[s], D, p, seed, backend) for s in range(3)] for p in ctx.progress(egrid, desc=f"ESN D={D}")]
-        for task in vs.VERSUS_TASKS:
+        Xe = [[vs.esn_features(U[s], D, p, seed, backend) for s in range(len(series))]
+              for p in ctx.progress(egrid, desc=f"ESN D={D}")]
+        for task in tasks:
             s, (u, y) = series.index(vs.SERIES[task]), data[task]
             kl = [loss(task, Xk[i][s]) for i in range(budget)]
-            grid_val[vs.VERSUS_TASKS.index(task), d] = [v for v, _ in kl]
+            grid_val[tasks.index(task), d] = [v for v, _ in kl]
             el = [loss(task, Xe[i][s]) for i in range(len(egrid))]
             ib, ie = int(np.argmin([v for v, _ in kl])), int(np.argmin([v for v, _ in el]))
             chosen = {"grid": (kgrid[ib], point(ib), kl[ib], config.hold)}

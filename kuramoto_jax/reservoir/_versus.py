@@ -4,8 +4,10 @@ Protocol (every model, every task, every D):
 
 - Data: one input series per task family, standardised, held sample by sample; targets raw.
   NARMA-10 and memory capacity share the iid input of NARMA-10; Mackey–Glass (τ = 17) is
-  predicted `mg_horizon` samples ahead; the held-out task (Hénon map, x_{k+1} = 1 − 1.4 x_k² +
-  0.3 x_{k−1}, one step ahead from x_0..x_k) is chosen in advance and run once.
+  predicted `mg_horizon` samples ahead; the Hénon map (x_{k+1} = 1 − 1.4 x_k² + 0.3 x_{k−1}) one
+  step ahead. The held-out task — the Lorenz system's x sampled every 0.1 time units, one sample
+  ahead (`lorenz`) — is run only by the final comparison, once: the option scans that chose the
+  grid design leave it out (`DESIGN_TASKS`), and they did score Hénon.
   Split: washout W | fit F | validation V (together the training samples) | test.
 - Features: D per model. Kuramoto (`readout_layout`): N = D/2 oscillators read as cos θ_i,
   sin θ_i ("oscillators"), or N = ⌈D/4⌉ oscillators read as cos θ_i, sin θ_i plus D − 2N second
@@ -57,9 +59,37 @@ from ._reservoir import KuramotoReservoir
 from .esn import esn_states
 from .metrics import memory_capacity, nrmse_std
 
-VERSUS_TASKS = ("narma10", "memory_capacity", "mackey_glass", "henon")
-"""Tasks of the comparison; "henon" is the held-out task."""
-SERIES = {"narma10": "random", "memory_capacity": "random", "mackey_glass": "mackey_glass", "henon": "henon"}
+VERSUS_TASKS = ("narma10", "memory_capacity", "mackey_glass", "henon", "lorenz")
+"""Tasks of the comparison; "lorenz" is the held-out task."""
+DESIGN_TASKS = VERSUS_TASKS[:-1]
+"""The tasks a design scan may score (every task but the held-out one)."""
+SERIES = {"narma10": "random", "memory_capacity": "random", "mackey_glass": "mackey_glass", "henon": "henon",
+          "lorenz": "lorenz"}
+
+
+def lorenz(T: int, seed: int = 0, sample: float = 0.1, dt: float = 0.01, discard: int = 500):
+    """x of the Lorenz system (σ, ρ, β) = (10, 28, 8/3), sampled every `sample` time units: T samples.
+
+    Classical RK4 with step `dt` from a seeded start near (1, 1, 1), after `discard` samples of transient.
+    """
+    rng = np.random.default_rng(seed)
+    state = np.array([1.0, 1.0, 1.0]) + 0.1 * rng.standard_normal(3)
+
+    def f(v):
+        x, y, z = v
+        return np.array([10.0 * (y - x), x * (28.0 - z) - y, x * y - 8.0 / 3.0 * z])
+
+    per = int(round(sample / dt))
+    out = np.empty(T + discard)
+    for k in range(T + discard):
+        for _ in range(per):
+            k1 = f(state)
+            k2 = f(state + 0.5 * dt * k1)
+            k3 = f(state + 0.5 * dt * k2)
+            k4 = f(state + dt * k3)
+            state = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out[k] = state[0]
+    return out[discard:]
 
 
 def henon(T: int, seed: int = 0, discard: int = 100):
@@ -80,9 +110,11 @@ def versus_data(total: int, seed: int, mg_horizon: int) -> dict:
     u_rand, y_narma = tasks.narma10(total + 1, seed=seed)
     mg = tasks.mackey_glass(total + mg_horizon, seed=seed)
     h = henon(total + 1, seed=seed)
+    lz = lorenz(total + 1, seed=seed)
     u_r = std(u_rand)
     return {"narma10": (u_r, y_narma), "memory_capacity": (u_r, u_r),
-            "mackey_glass": (std(mg[:total]), mg[mg_horizon:]), "henon": (std(h[:-1]), h[1:])}
+            "mackey_glass": (std(mg[:total]), mg[mg_horizon:]), "henon": (std(h[:-1]), h[1:]),
+            "lorenz": (std(lz[:-1]), lz[1:])}
 
 
 def task_loss(task: str, X, u, y, fit: slice, val: slice, ridge: float, max_delay: int) -> float:
