@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# KuraNet Table II with the energy-gap training term on one GPU: the shipped configs
+# configs/kuranet/cluster_{circles,moons,spirals,gmm_avg}_energy_10seeds_w128.yaml (10 seeds chosen by
+# validation, width 128, the paper's normalisation and evaluation protocol, n = 10,000 Size regimes for the
+# chosen member), run as shipped (no overrides), one after another within one wall-clock budget, then packed
+# into one archive for the records.
+#
+# Usage (from the repository root):  bash benchmarks/kuranet_gpu_energy.sh OUT_DIR
+#
+# Environment:
+#   PYTHON       interpreter (default python)
+#   KN_BUDGET    total wall-clock seconds (default 480): a run that would start with fewer than KN_MIN_LEFT
+#                seconds left is skipped, and a running one is stopped at the budget's end
+#   KN_MIN_LEFT  least seconds left to start a run (default 60)
+#   KN_ONLY      space-separated config stems to keep (default: all four, in the order below)
+#   KN_EXTRA     extra arguments for every run (for a CPU check of the script only, e.g. "--set steps=2 ...";
+#                runs with overrides are not records)
+# Output: OUT_DIR/<config stem>/ (run folders), OUT_DIR/<config stem>.log, OUT_DIR/kuranet_energy.tar.gz.
+set -u
+out="${1:?usage: bash benchmarks/kuranet_gpu_energy.sh OUT_DIR}"
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+py="${PYTHON:-python}"
+budget="${KN_BUDGET:-480}"
+min_left="${KN_MIN_LEFT:-60}"
+only="${KN_ONLY:-cluster_circles_energy_10seeds_w128 cluster_moons_energy_10seeds_w128 cluster_spirals_energy_10seeds_w128 cluster_gmm_avg_energy_10seeds_w128}"
+extra="${KN_EXTRA:-}"
+end=$(( $(date +%s) + budget ))
+"$py" -c "import jax; print('jax', jax.__version__, jax.devices())" 2>&1 | tail -n 1
+for name in $only; do
+  left=$(( end - $(date +%s) ))
+  if [ "$left" -lt "$min_left" ]; then echo "--- $name skipped: ${left}s left"; continue; fi
+  t0=$(date +%s)
+  # shellcheck disable=SC2086  # KN_EXTRA is a list of words on purpose
+  timeout "$left" "$py" -m kuramoto_jax.cli run "kuranet/$name" --out "$out/$name" --quiet $extra \
+    >"$out/$name.log" 2>&1
+  rc=$?
+  echo "--- $name exit $rc after $(( $(date +%s) - t0 ))s"
+  [ "$rc" -eq 0 ] || tail -n 5 "$out/$name.log"
+done
+# Records keep no checkpoints: leave them out of the archive.
+tar -czf "$out/kuranet_energy.tar.gz" -C "$out" --exclude=checkpoints $(cd "$out" && ls -d cluster_* 2>/dev/null)
+echo "archive: $out/kuranet_energy.tar.gz"
