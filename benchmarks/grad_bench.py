@@ -234,8 +234,7 @@ def recompute_case(n, steps, nsave, seed, stat):
     """Dense, with the scan path's long-solve memory policy forced: each step recomputed in the reverse pass."""
     from kuramoto_jax import _solve
 
-    th0, _ = problem(seed, n)
-    om = problem(seed, n)[1]
+    th0, om = problem(seed, n)
     K = jax.random.uniform(jax.random.fold_in(jax.random.key(seed), 1), (n, n), maxval=2 * K_MEAN / n)
     _, stride = ts_grid(steps, nsave)
     case = Case(f"dense{n}_recompute", f"dense N={n}, {steps} RK4 steps, every step recomputed in the reverse pass "

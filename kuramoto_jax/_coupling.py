@@ -90,7 +90,8 @@ def _dense_aggregate_jvp(primals, tangents):
         # cos θ, sin θ are materialised first: where the reverse pass recomputes them
         # (checkpointed steps), XLA's CPU fusion would otherwise fold their computation (and
         # the Runge–Kutta stage updates before it) into the N × N accumulation of K̄,
-        # evaluating it N² times instead of N (7× slower gradients, measured at N = 256).
+        # evaluating it N² times instead of N (3–5× slower gradients at N = 256:
+        # benchmarks/results/grad_cpu.md, case dense256_recompute).
         src = _materialize_on_cpu(jnp.stack([cos_src, sin_src], axis=-1))
         tC = tC + jnp.sum(dK * src[..., None, :, 0], axis=-1)
         tS = tS + jnp.sum(dK * src[..., None, :, 1], axis=-1)

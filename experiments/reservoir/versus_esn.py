@@ -75,9 +75,8 @@ def run(config: Config, ctx) -> dict[str, float]:
     fit, val, train, test = slice(W, W + Tr - Va), slice(W + Tr - Va, W + Tr), slice(W, W + Tr), slice(W + Tr, None)
     data = vs.versus_data(W + Tr + Te, config.seed, config.mg_horizon)
     tasks = [t for t in vs.VERSUS_TASKS if t in config.tasks]
-    first = {vs.SERIES[t]: t for t in reversed(tasks)}  # one input series per family, in task order
-    series = [vs.SERIES[t] for t in tasks if first[vs.SERIES[t]] == t]
-    U = np.stack([data[first[f]][0] for f in series])
+    series = list(dict.fromkeys(vs.SERIES[t] for t in tasks))  # one input series per family, in task order
+    U = np.stack([data[next(t for t in tasks if vs.SERIES[t] == f)][0] for f in series])
     kgrid = vs.kuramoto_grid(config.k_over_kc, config.eps, config.omega_mean, config.omega_spread, config.law,
                              config.coupling, config.readout, config.mechanism)
     egrid = vs.esn_grid(config.esn_spectral_radius, config.esn_leak, config.esn_input_scale, config.esn_bias)

@@ -55,7 +55,7 @@ def rotating(model: Kuramoto) -> bool:
 def drift(model: Kuramoto, theta, kappa=1.0):
     """f_κ(θ), shape (N,): the model's drift with the coupling scaled by κ."""
     # Through a Scaled coupling: one coupling evaluation (K read once), not the drift plus a
-    # second (κ − 1) coupling term; that halves the Jacobian cost of every Newton step.
+    # second (κ − 1) coupling term.
     return scaled(model, kappa).drift(0.0, theta)
 
 

@@ -188,10 +188,9 @@ def homotopy_start(model: Kuramoto, steps: int, max_steps: int):
         x_new, ok = _root(model, x + (target - kappa) * d, target, max_steps)
         res = jnp.max(jnp.abs(fr.residual(model, x_new, target)))
         ok = ok & jnp.isfinite(res) & (res < tol)
-        x_new = jnp.where(ok, x_new, x)
-        kappa_new = jnp.where(ok, target, kappa)
-        d_new = jnp.where(ok, fr.branch_slope(model, x_new, kappa_new), d)
-        return i + 1, kappa_new, x_new, d_new, jnp.where(ok, ratio, jnp.sqrt(ratio))
+        d_new = jax.lax.cond(ok, lambda: fr.branch_slope(model, x_new, target), lambda: d)
+        return (i + 1, jnp.where(ok, target, kappa), jnp.where(ok, x_new, x), d_new,
+                jnp.where(ok, ratio, jnp.sqrt(ratio)))
 
     half = jnp.asarray(0.5, x0.dtype)
     init = (jnp.zeros((), jnp.int32), kappa0, x0, fr.branch_slope(model, x0, kappa0), half)

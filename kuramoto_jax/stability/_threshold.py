@@ -167,7 +167,8 @@ def bracket(model: Kuramoto, iterations: int, max_steps: int):
         x, ok = lk._root(model, x_hi + (target - hi) * d_hi, target, steps)
         res = jnp.max(jnp.abs(fr.residual(model, x, target)))
         ok = ok & jnp.isfinite(res) & (res < fr.default_tol_residual(dtype))
-        d, q = slope_and_flatness(jnp.where(ok, x, x_hi), jnp.where(ok, target, hi))
+        # A failed solve keeps the last point's slope (no solve for it again).
+        d, q = jax.lax.cond(ok, lambda: slope_and_flatness(x, target), lambda: (d_hi, q_hi))
         keep = lambda new, old: jnp.where(ok, new, old)
         return (i + 1, keep(lo, target), keep(target, hi), keep(x, x_hi), keep(d, d_hi), keep(q, q_hi),
                 keep(hi, k_prev), keep(q_hi, q_prev))
