@@ -72,15 +72,17 @@ from ._metrics import (
     symmetric_best_dice,
 )
 from ._protocol import Evaluation, Fitted, Reference, evaluate, fit, member, score
-from ._segmentation import segment
+from ._mosaic import TEXTURES, local_texture_features, texture, texture_mosaic
+from ._segmentation import kmeans_segments, segment, segment_subsets, subset_phases
 from ._tasks import CLUSTER_INITIAL_PHASES, ENERGY_DECAYS, ClusterTask, GlobalTask
 
 __all__ = [
-    "CASES", "CLUSTER_INITIAL_PHASES", "DATASETS", "ENERGY_DECAYS", "MAX_DELAY_STEPS", "NORMALISATIONS", "ClusterTask", "CouplingFunction", "Disorder",
+    "CASES", "CLUSTER_INITIAL_PHASES", "DATASETS", "ENERGY_DECAYS", "MAX_DELAY_STEPS", "NORMALISATIONS", "TEXTURES", "ClusterTask", "CouplingFunction", "Disorder",
     "Evaluation", "Fitted", "GlobalTask", "PairMLP", "Reference", "best_dice", "binned_mean",
     "block_control_matrix", "circles", "dataset_pools", "cluster_loss", "cluster_window_loss", "coupling_matrix", "energy_gap", "evaluate",
-    "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "image_pools", "init_coupling", "load",
+    "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "image_pools", "init_coupling", "kmeans_segments", "load", "local_texture_features",
     "make_dataset", "member", "moons", "negative_binomial", "normalise", "normalise_clusters", "normalise_global",
-    "pair_logits", "phase_kmeans", "pixel_features", "r_squared", "sample_disorder", "score", "segment", "segmentation_image",
-    "simulate_window", "spirals", "splay", "standardise", "sync_loss", "symmetric_best_dice", "window_times",
+    "pair_logits", "phase_kmeans", "pixel_features", "r_squared", "sample_disorder", "score", "segment", "segment_subsets", "segmentation_image",
+    "simulate_window", "spirals", "splay", "standardise", "subset_phases", "sync_loss", "symmetric_best_dice", "texture", "texture_mosaic",
+    "window_times",
 ]

@@ -132,21 +132,25 @@ def dataset_pools(name: str, key, train_size: int, test_size: int, k: int = 5):
     return pools[0], pools[1], k
 
 
-def image_pools(image, segments, key):
+def image_pools(image, segments, key, features=None):
     """Pixels of an image as labelled points, split in two random halves (training, test).
 
     Args:
         image: (h, w, 3) in [0, 1].
         segments: (h, w) integer labels.
         key: PRNG key of the split.
+        features: (h·w, d) features of the pixels (default `pixel_features(image)`, d = 5).
 
     Returns:
-        (train pool, test pool, number of segments, whole pool): pools (features (N, 5), labels (N,)).
+        (train pool, test pool, number of segments, whole pool): pools (features (N, d), labels (N,)).
     """
     import jax
     import jax.numpy as jnp
 
-    x = jnp.asarray(pixel_features(image), jnp.result_type(float))
+    features = pixel_features(image) if features is None else np.asarray(features)
+    if features.ndim != 2 or features.shape[0] != np.asarray(segments).size:
+        raise ValueError(f"`features` must be (h·w = {np.asarray(segments).size}, d), got shape {features.shape}")
+    x = jnp.asarray(features, jnp.result_type(float))
     y = jnp.asarray(np.asarray(segments).reshape(-1))
     perm = jax.random.permutation(key, x.shape[0])
     tr, te = perm[: x.shape[0] // 2], perm[x.shape[0] // 2:]
