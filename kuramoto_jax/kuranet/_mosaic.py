@@ -57,6 +57,19 @@ def _check_float(name, value):
         raise ValueError(f"`{name}` must be a float >= 0, got {value!r}")
 
 
+def _standardise(v, bound: float = (1 - _MEAN) / _STD):
+    """Zero mean, unit std, and (nearly) inside ±bound, so that μ + σ·z is not clipped at 0 or 1: heavy tails
+    (the bright stars of hubble_deep_field) are winsorised at ±bound and the values standardised again
+    until that holds."""
+    z = (v - v.mean()) / max(v.std(), 1e-6)
+    for _ in range(50):
+        if np.abs(z).max() <= bound:
+            break
+        z = np.clip(z, -bound, bound)
+        z = (z - z.mean()) / max(z.std(), 1e-6)
+    return z
+
+
 def _voronoi(rng, h, w, k):
     """Segment labels (h, w) of the Voronoi cells of k random sites (in relative coordinates), the sites
     at least 0.5/√k apart so that no cell is a sliver."""
@@ -96,11 +109,14 @@ def texture_mosaic(height: int = 384, width: int = 384, num_segments: int = 4, s
     _check_float("noise", noise)
     _check_float("illumination", illumination)
     textures = tuple(textures)
+    bad = [t for t in textures if t not in TEXTURES]
+    if bad or len(set(textures)) != len(textures):
+        raise ValueError(f"`textures` must be distinct names among {TEXTURES}, got {textures!r}")
     if num_segments > len(textures):
         raise ValueError(f"`num_segments` must be at most the number of textures ({len(textures)}), got {num_segments}")
     if num_segments * 16 > height * width:
         raise ValueError(f"`num_segments` = {num_segments} is too many for a {height} x {width} image")
-    srcs = [texture(t) for t in textures]  # validates the names before drawing
+    srcs = [texture(t) for t in textures]
     rng = np.random.default_rng(seed)
     seg = _voronoi(rng, height, width, num_segments)
     grey = np.zeros((height, width))
@@ -112,7 +128,7 @@ def texture_mosaic(height: int = 384, width: int = 384, num_segments: int = 4, s
         oy, ox = (rng.integers(0, max(n_src - n_img, 0) + 1) for n_src, n_img in zip(src.shape, (height, width)))
         m = seg == s
         v = src[(qq[m] + oy) % src.shape[0], (pp[m] + ox) % src.shape[1]]
-        grey[m] = _MEAN + _STD * (v - v.mean()) / max(v.std(), 1e-6)
+        grey[m] = _MEAN + _STD * _standardise(v)
     angle = rng.uniform(0, 2 * np.pi)
     ramp = np.cos(angle) * (pp / max(width - 1, 1) - 0.5) + np.sin(angle) * (qq / max(height - 1, 1) - 0.5)
     ramp = ramp / max(np.abs(ramp).max(), 1e-12) * 0.5  # in [-½, ½]
