@@ -34,6 +34,7 @@ CASES = {
     "ep.vowels": ("ep/vowels_smoke", []),
     "kuranet.global_sync": ("kuranet/global_smoke", ["ref_burn_in_steps=10", "ref_size_burn_in_steps=40"]),
     "kuranet.cluster_sync": ("kuranet/cluster_smoke", []),
+    "kuranet.textures": ("kuranet/texture_mosaic_smoke", []),
     "npe.simple": ("npe/simple_smoke", []),
     "npe.three_node": ("npe/three_node_smoke", []),
     "npe.mcmc_compare": ("npe/mcmc_compare_smoke", []),
