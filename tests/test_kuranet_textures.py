@@ -144,3 +144,12 @@ def test_texture_study_smoke_run(skimage, tmp_path):
     assert (tmp_path / "run" / "figures" / "segmentation.png").exists()
     arrays = np.load(tmp_path / "run" / "arrays.npz")
     assert arrays["img1_segments"].shape == (24, 24)
+
+
+def test_config_errors_name_the_key():
+    from kuramoto_jax.run import ConfigError
+
+    with pytest.raises(ConfigError, match="mosaic.segments"):
+        resolve(ROOT / "configs" / "kuranet" / "texture_mosaic_smoke.yaml", ["mosaic.segments=9"])
+    with pytest.raises(ConfigError, match="images"):
+        resolve(ROOT / "configs" / "kuranet" / "texture_mosaic_smoke.yaml", ["images=[-1]"])

@@ -51,7 +51,7 @@ CASES = {
     "stability.budget": ("stability/budget_smoke", []),
 }
 # Studies whose metrics must not depend on the device count (timings aside).
-SAME_ON_1_AND_4 = ("quickstart", "npe.simple", "proportional.transition")
+SAME_ON_1_AND_4 = ("quickstart", "npe.simple", "proportional.transition", "kuranet.textures")
 
 _SCRIPT = r"""
 import json, sys, pathlib
