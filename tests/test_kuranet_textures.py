@@ -153,3 +153,14 @@ def test_config_errors_name_the_key():
         resolve(ROOT / "configs" / "kuranet" / "texture_mosaic_smoke.yaml", ["mosaic.segments=9"])
     with pytest.raises(ConfigError, match="images"):
         resolve(ROOT / "configs" / "kuranet" / "texture_mosaic_smoke.yaml", ["images=[-1]"])
+
+
+def test_image_pools_take_extra_features_and_split_all_pixels_in_halves():
+    img, seg = kn.segmentation_image(6, 8, 2, seed=0)
+    extra = np.concatenate([kn.pixel_features(img), kn.local_texture_features(img, 3)], 1)
+    train, test, k, (x, y) = kn.image_pools(img, seg, jax.random.key(0), extra)
+    assert x.shape == (48, 7) and train[0].shape == (24, 7) and test[0].shape == (24, 7) and k == 2
+    both = np.concatenate([np.asarray(train[0]), np.asarray(test[0])])
+    assert sorted(map(tuple, both.tolist())) == sorted(map(tuple, np.asarray(x).tolist()))
+    with pytest.raises(ValueError, match="`features`"):
+        kn.image_pools(img, seg, jax.random.key(0), extra[:10])
