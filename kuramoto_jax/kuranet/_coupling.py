@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import one_of
+
 NORMALISATIONS = ("global", "clusters", "clusters_centred", "clusters_graph_centred", "none")
 """How pair logits become couplings K (n, n): see `normalise`."""
 CENTRINGS = ("none", "row", "graph")
@@ -160,8 +162,7 @@ def normalise_clusters(logits, eps: float = 1e-12, centring: str = "none"):
     row to sum to zero.
     """
     L = jnp.asarray(logits)
-    if centring not in CENTRINGS:
-        raise ValueError(f"`centring` must be one of {CENTRINGS}, got {centring!r}")
+    one_of("centring", centring, CENTRINGS)
     if centring == "row":
         L = L - jnp.mean(L, -1, keepdims=True)
     elif centring == "graph":
@@ -195,8 +196,7 @@ def normalise(logits, kind: str):
 
 def coupling_matrix(net: PairMLP, x, normalisation: str = "global", block_rows: int | None = None):
     """K_μ(X): the normalised (n, n) coupling matrix of the features x (n, d)."""
-    if normalisation not in NORMALISATIONS:
-        raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {normalisation!r}")
+    one_of("normalisation", normalisation, NORMALISATIONS)
     return normalise(pair_logits(net, x, block_rows=block_rows), normalisation)
 
 

@@ -23,12 +23,12 @@ import jax.numpy as jnp
 
 import kuramoto_jax as kj
 
+from .._validate import one_of
 from ._coupling import block_control_matrix, coupling_matrix
 from ._disorder import CASES, feature_names, from_raw
 from ._dynamics import simulate_window
 from ._losses import cluster_loss, cluster_window_loss, energy_gap
 from ._metrics import fan_in, feature_correlation
-
 
 CLUSTER_INITIAL_PHASES = ("gaussian", "uniform", "splay")
 """θ(0) of the cluster task (`ClusterTask.initial_phases`)."""
@@ -68,8 +68,7 @@ class GlobalTask:
     loss_name: ClassVar[str] = "V"
 
     def __post_init__(self):
-        if self.case not in CASES:
-            raise ValueError(f"`case` must be one of {CASES}, got {self.case!r}")
+        one_of("case", self.case, CASES)
         if self.initial_phases not in ("zero", "uniform"):
             raise ValueError(f"`initial_phases` must be 'zero' or 'uniform', got {self.initial_phases!r}")
 
@@ -176,13 +175,11 @@ class ClusterTask:
     def __post_init__(self):
         if not self.normalisation.startswith("clusters"):
             raise ValueError(f"`normalisation` must be a cluster normalisation, got {self.normalisation!r}")
-        if self.initial_phases not in CLUSTER_INITIAL_PHASES:
-            raise ValueError(f"`initial_phases` must be one of {CLUSTER_INITIAL_PHASES}, got {self.initial_phases!r}")
+        one_of("initial_phases", self.initial_phases, CLUSTER_INITIAL_PHASES)
         if isinstance(self.energy_weight, bool) or not isinstance(self.energy_weight, (int, float)) \
                 or not self.energy_weight >= 0:
             raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
-        if self.energy_decay not in ENERGY_DECAYS:
-            raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
+        one_of("energy_decay", self.energy_decay, ENERGY_DECAYS)
         if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not self.noise >= 0:
             raise ValueError(f"`noise` must be a float >= 0, got {self.noise!r}")
         if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) \
