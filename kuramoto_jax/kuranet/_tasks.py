@@ -55,6 +55,8 @@ class GlobalTask:
         window_steps: Euler steps in the loss window.
         initial_phases: "zero" (all in phase, the reference code) or "uniform" U(0, 2π).
         trace_oscillators: phases kept per graph by `evaluate(..., keep=("trace",))`.
+        detach_burn_in: the training loss differentiates only the window's steps (the state after
+            the burn-in, with its delayed past, is a constant), as the reference code trained.
     """
 
     case: str = "I"
@@ -64,6 +66,7 @@ class GlobalTask:
     window_steps: int = 50
     initial_phases: str = "zero"
     trace_oscillators: int = 200
+    detach_burn_in: bool = False
     normalisation: ClassVar[str] = "global"
     loss_name: ClassVar[str] = "V"
 
@@ -71,6 +74,8 @@ class GlobalTask:
         one_of("case", self.case, CASES)
         if self.initial_phases not in ("zero", "uniform"):
             raise ValueError(f"`initial_phases` must be 'zero' or 'uniform', got {self.initial_phases!r}")
+        if not isinstance(self.detach_burn_in, bool):
+            raise ValueError(f"`detach_burn_in` must be True or False, got {self.detach_burn_in!r}")
 
     def num_features(self, pool) -> int:
         return len(feature_names(self.case))
@@ -101,7 +106,8 @@ class GlobalTask:
     def trajectory(self, K, graph, burn_in_steps, window_steps):
         dis = from_raw(self.case, graph["raw"])
         return simulate_window(K, dis.omega, graph["theta0"], field=dis.field, delay_steps=dis.delay_steps,
-                               dt=self.dt, burn_in_steps=burn_in_steps, window_steps=window_steps)
+                               dt=self.dt, burn_in_steps=burn_in_steps, window_steps=window_steps,
+                               detach_burn_in=self.detach_burn_in)
 
     def window_loss(self, theta, graph):
         return jnp.mean(kj.circular_variance(theta))
