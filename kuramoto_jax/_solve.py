@@ -192,7 +192,7 @@ def simulate(
         raise TypeError(f"`observe` must be a callable θ ↦ pytree, got {v.describe(observe)}")
     y0 = initial_state(model, theta0, velocity0)
 
-    detach = _detach_steps(gradient_from, times_in, ts)
+    detach = _detach_steps(gradient_from, times_in)
     if has_delays:
         return simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite, detach)
 
@@ -250,13 +250,15 @@ def simulate(
     return package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
 
 
-def _detach_steps(gradient_from, times, ts) -> int:
-    """Steps from t0 to `gradient_from` (0 for None), checked against the times before any tracing."""
+def _detach_steps(gradient_from, times) -> int:
+    """Steps from t0 to `gradient_from` (0 for None), checked against the times as passed (concrete
+    NumPy values even under jit)."""
     if gradient_from is None:
         return 0
-    t0, t1, dt, _ = times
-    if not v.is_concrete(gradient_from) or not all(v.is_concrete(x) for x in (t0, t1, dt)) or dt is None:
-        raise ValueError(f"`gradient_from` must be a concrete time with concrete t0, t1 and dt; got {v.describe(gradient_from)}")
+    t0, t1, dt, ts = times
+    if dt is None or not all(v.is_concrete(x) for x in (gradient_from, t0, t1, dt, ts)):
+        raise ValueError("`gradient_from` needs concrete (not traced) gradient_from, t0, t1, dt and ts; got "
+                         f"gradient_from={v.describe(gradient_from)}, ts={v.describe(ts)}")
     first = float(np.asarray(ts)[0]) if ts is not None else float(t1)
     g = float(gradient_from)
     if not float(t0) <= g <= first + 1e-9 * max(1.0, abs(first)):

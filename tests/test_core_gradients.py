@@ -159,6 +159,8 @@ def test_gradient_from_equals_a_detached_two_stage_solve(solver):
 
     full, truncated = jax.grad(loss)(K), jax.grad(loss)(K, gradient_from=1.0)
     np.testing.assert_allclose(truncated, jax.grad(two_stage)(K), rtol=1e-11, atol=1e-13)
+    batched = jax.jit(jax.vmap(jax.grad(lambda K: loss(K, gradient_from=1.0))))(jnp.stack([K, 2 * K]))
+    np.testing.assert_allclose(batched[0], truncated, rtol=1e-12, atol=1e-14)
     assert np.abs(full - truncated).max() > 1e-2  # the burn-in's share of the gradient is gone
     np.testing.assert_array_equal(jax.grad(loss)(K, gradient_from=0.0), full)
     assert loss(K) == loss(K, gradient_from=1.1)
