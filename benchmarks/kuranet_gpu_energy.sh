@@ -2,8 +2,9 @@
 # KuraNet Table II with the energy-gap training term on one GPU: the shipped configs
 # configs/kuranet/cluster_{circles,moons,spirals,gmm_avg}_energy_10seeds_w128.yaml (10 seeds chosen by
 # validation, width 128, the paper's normalisation and evaluation protocol, n = 10,000 Size regimes for the
-# chosen member), run as shipped (no overrides), one after another within one wall-clock budget, then packed
-# into one archive for the records.
+# chosen member), run as shipped (no overrides), one after another within one wall-clock budget; each finished
+# run becomes its record (`kuramoto-jax record`: experiments/kuranet/records/table2_<dataset>/ in this checkout),
+# and the records and run logs are packed into one archive.
 #
 # Usage (from the repository root):  bash benchmarks/kuranet_gpu_energy.sh OUT_DIR
 #
@@ -15,7 +16,9 @@
 #   KN_ONLY      space-separated config stems to keep (default: all four, in the order below)
 #   KN_EXTRA     extra arguments for every run (for a CPU check of the script only, e.g. "--set steps=2 ...";
 #                runs with overrides are not records)
-# Output: OUT_DIR/<config stem>/ (run folders), OUT_DIR/<config stem>.log, OUT_DIR/kuranet_energy.tar.gz.
+#                (`kuramoto-jax record` refuses such runs, so they leave no record)
+# Output: OUT_DIR/<config stem>/ (run folders), OUT_DIR/<config stem>.log, the records, and
+# OUT_DIR/kuranet_energy.tar.gz (records as experiments/kuranet/records/table2_*/, run folders without checkpoints).
 set -u
 out="${1:?usage: bash benchmarks/kuranet_gpu_energy.sh OUT_DIR}"
 mkdir -p "$out"
@@ -36,8 +39,16 @@ for name in $only; do
     >"$out/$name.log" 2>&1
   rc=$?
   echo "--- $name exit $rc after $(( $(date +%s) - t0 ))s"
-  [ "$rc" -eq 0 ] || tail -n 5 "$out/$name.log"
+  if [ "$rc" -eq 0 ]; then
+    dataset="${name#cluster_}"; dataset="${dataset%_energy_10seeds_w128}"
+    "$py" -m kuramoto_jax.cli record "$out/$name" --name "table2_$dataset" --overwrite \
+      --note "Table II, $dataset: 10 seeds, width 128, energy-gap term in training" || echo "--- $name: no record"
+  else
+    tail -n 5 "$out/$name.log"
+  fi
 done
-# Records keep no checkpoints: leave them out of the archive.
-tar -czf "$out/kuranet_energy.tar.gz" -C "$out" --exclude=checkpoints $(cd "$out" && ls -d cluster_* 2>/dev/null)
+records=$(ls -d experiments/kuranet/records/table2_* 2>/dev/null)
+# Run folders keep no checkpoints in the archive (records never hold them).
+tar -czf "$out/kuranet_energy.tar.gz" --exclude=checkpoints $records \
+  -C "$out" $(cd "$out" && ls -d cluster_* 2>/dev/null)
 echo "archive: $out/kuranet_energy.tar.gz"

@@ -16,15 +16,19 @@ import jax.random as jr
 import numpy as np
 
 from . import _validate as v
-from ._solution import SaveFn, package, whole_steps
+from ._solution import SaveFn, package, truncated_run, whole_steps
 from ._solvers import rk4_combine
 
 # as `_solve._STORE_RESIDUALS`: keep every step's residuals while they are this small
 _STORE_RESIDUALS = 1 << 24
 
 
-def simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_steps, check_finite):
-    """Fixed-step integrator with a ring buffer of past phases (per-sender delays τ_j = d_j dt)."""
+def simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_steps, check_finite,
+                     detach_steps: int = 0):
+    """Fixed-step integrator with a ring buffer of past phases (per-sender delays τ_j = d_j dt).
+
+    The state and the buffered past after `detach_steps` steps are constants for differentiation
+    (`simulate(gradient_from=...)`)."""
     n = model.n
     second = model.second_order
     for label, x in (("t0", t0), ("t1", t1), ("dt", dt)):
@@ -151,7 +155,7 @@ def simulate_delayed(model, y0, name, t0, t1, dt, ts, key, observe, max_delay_st
     th0 = y0[:n] if second else y0
     hist0 = (jnp.broadcast_to(th0, (H, n)), jnp.zeros((H, n) if hermite else (0,), th0.dtype))
     carry = (y0, hist0, jnp.asarray(0, jnp.int32))
-    carry = run(carry, int(save_idx[0]))
+    carry = truncated_run(run, carry, int(save_idx[0]), detach_steps)
     first = out(carry[0])
     if len(save_idx) > 1:
         def outer(c, _):

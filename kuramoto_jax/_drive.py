@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _validate as v
+from ._validate import one_of
 
 RESPONSES = ("additive", "sin", "cos", "-sin", "-cos")
 
@@ -62,8 +63,7 @@ class Drive(eqx.Module):
             raise TypeError(
                 f"`drive` must be a callable u(t) or a SampledSignal, got {v.describe(signal)}"
             )
-        if response not in RESPONSES:
-            raise ValueError(f"`drive_response` must be one of {RESPONSES}, got {response!r}")
+        one_of("drive_response", response, RESPONSES)
         self.signal = signal
         self.gain = v.scalar("drive_gain", gain)
         self.weights = None if weights is None else v.vector("drive_weights", weights)

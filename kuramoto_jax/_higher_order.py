@@ -33,7 +33,7 @@ import numpy as np
 from . import _validate as v
 from ._coupling import AbstractCoupling
 from ._protocol import AbstractModel
-
+from ._validate import one_of
 
 FORMS = ("2j-l-i", "j+l-2i")
 
@@ -70,8 +70,7 @@ class TriadicMeanField(AbstractTriadic):
     form: str = eqx.field(static=True)
 
     def __init__(self, K2, *, distinct: bool = False, form: str = "2j-l-i"):
-        if form not in FORMS:
-            raise ValueError(f"`form` must be one of {FORMS}, got {form!r}")
+        one_of("form", form, FORMS)
         self.strength = v.scalar("K2", K2)
         self.distinct = bool(distinct)
         self.form = form
@@ -121,8 +120,7 @@ class Triangles(AbstractTriadic):
     form: str = eqx.field(static=True)
 
     def __init__(self, triangles, weights, n: int, *, form: str = "2j-l-i"):
-        if form not in FORMS:
-            raise ValueError(f"`form` must be one of {FORMS}, got {form!r}")
+        one_of("form", form, FORMS)
         if not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"`n` must be a positive int (number of oscillators), got {n!r}")
         tri = np.asarray(triangles)

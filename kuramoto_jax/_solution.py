@@ -42,6 +42,15 @@ def whole_steps(name: str, span: float, dt: float) -> int:
     return int(kr)
 
 
+def truncated_run(run, carry, steps: int, detach_steps: int):
+    """`run(carry, steps)`, with the carry after the first `detach_steps` steps made a constant
+    for differentiation (truncated backpropagation; 0: differentiate through every step)."""
+    if not detach_steps:
+        return run(carry, steps)
+    carry = jax.lax.stop_gradient(run(carry, detach_steps))
+    return run(carry, steps - detach_steps)
+
+
 class SaveFn(eqx.Module):
     """diffrax-style save function: θ, (θ, θ̇) for the second-order model, or `observe(θ)`."""
 

@@ -33,7 +33,7 @@ from . import _validate as v
 from ._delay import simulate_delayed
 from ._model import Kuramoto
 from ._protocol import AbstractModel
-from ._solution import SaveFn, Solution, package
+from ._solution import SaveFn, Solution, package, truncated_run, whole_steps
 from ._solvers import ADAPTIVE, DELAY_SOLVERS, SDE_SOLVERS, SOLVERS, GridBrownianPath
 
 
@@ -126,6 +126,7 @@ def simulate(
     progress: bool = False,
     max_delay_steps: int | None = None,
     check_finite: bool = True,
+    gradient_from=None,
 ) -> Solution:
     """Integrate dθ/dt = f(t, θ) of `model` from θ(t0) = theta0 to t1.
 
@@ -153,6 +154,11 @@ def simulate(
         progress: show diffrax's tqdm progress meter.
         max_delay_steps: static bound on delays (in steps) when delays are traced.
         check_finite: raise if the solution contains NaN/inf (works under jit).
+        gradient_from: truncated backpropagation: the state at this time (a step time in
+            [t0, first save time]) is a constant for differentiation, so gradients flow only
+            through the steps after it (the transient before it is run but not differentiated,
+            as a burn-in under `torch.no_grad`; with delays the buffered past is cut too).
+            None (default): through the whole solve. Fixed-step solves of known length only.
 
     Returns:
         `Solution` with ts (T,), theta (T, N) (or observables), velocity for second order.
@@ -186,8 +192,9 @@ def simulate(
         raise TypeError(f"`observe` must be a callable θ ↦ pytree, got {v.describe(observe)}")
     y0 = initial_state(model, theta0, velocity0)
 
+    detach = _detach_steps(gradient_from, times_in)
     if has_delays:
-        return simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite)
+        return simulate_delayed(model, y0, name, *times_in, key, observe, max_delay_steps, check_finite, detach)
 
     second = model.second_order
     terms = diffrax.ODETerm(_VectorField(model))
@@ -202,8 +209,13 @@ def simulate(
         plan = _scan_plan(*times_in, max_steps)
     if plan is not None:
         ts_out = jnp.asarray(ts) if ts is not None else jnp.reshape(t1, (1,))
-        ys, stats = _scan_solve(terms, solver_obj, y0, save_fn, *plan)
+        ys, stats = _scan_solve(terms, solver_obj, y0, save_fn, *plan, detach_steps=detach)
         return package(ts_out, ys, observe, second, check_finite, stats)
+    if detach:
+        raise ValueError(
+            f"`gradient_from` needs a fixed-step solve of known length (a named fixed-step solver, "
+            f"t1 - t0 and ts on the dt grid, no adjoint, stepsize_controller or progress); got solver={name!r}"
+        )
     if stepsize_controller is None:
         stepsize_controller = (
             diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=0.3, icoeff=0.3)
@@ -238,6 +250,22 @@ def simulate(
     return package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
 
 
+def _detach_steps(gradient_from, times) -> int:
+    """Steps from t0 to `gradient_from` (0 for None), checked against the times as passed (concrete
+    NumPy values even under jit)."""
+    if gradient_from is None:
+        return 0
+    t0, t1, dt, ts = times
+    if dt is None or not all(v.is_concrete(x) for x in (gradient_from, t0, t1, dt, ts)):
+        raise ValueError("`gradient_from` needs concrete (not traced) gradient_from, t0, t1, dt and ts; got "
+                         f"gradient_from={v.describe(gradient_from)}, ts={v.describe(ts)}")
+    first = float(np.asarray(ts)[0]) if ts is not None else float(t1)
+    g = float(gradient_from)
+    if not float(t0) <= g <= first + 1e-9 * max(1.0, abs(first)):
+        raise ValueError(f"`gradient_from` must lie in [t0, first save time] = [{float(t0)}, {first}], got {g}")
+    return whole_steps("gradient_from - t0", g - float(t0), float(dt))
+
+
 def _model_kwargs(local_vars: dict) -> dict:
     """simulate's keyword arguments, forwarded to the generic path for `AbstractModel`s."""
     return {k: local_vars[k] for k in _MODEL_KWARGS}
@@ -245,7 +273,7 @@ def _model_kwargs(local_vars: dict) -> dict:
 
 _MODEL_KWARGS = (
     "t1", "t0", "dt", "ts", "solver", "key", "observe", "velocity0", "rtol", "atol", "max_steps",
-    "adjoint", "stepsize_controller", "progress", "max_delay_steps", "check_finite",
+    "adjoint", "stepsize_controller", "progress", "max_delay_steps", "check_finite", "gradient_from",
 )
 
 
@@ -297,13 +325,14 @@ def _scan_plan(t0, t1, dt, ts, max_steps):
     return t0f, dtf, int(n_steps), save
 
 
-def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
+def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps, detach_steps: int = 0):
     """Fixed steps of a diffrax solver in `lax.scan`; `save_fn` of the states after `save_steps`.
 
     save_steps: (T,) step indices, evenly spaced once sorted and deduplicated (as
     `_scan_plan` ensures). The steps run as a scan to the first save, then an outer scan
-    over the saves of inner scans of `stride` steps. Returns (saved pytree with leading
-    axis T, stats as diffeqsolve's).
+    over the saves of inner scans of `stride` steps; the carry after `detach_steps` steps
+    is a constant for differentiation (`simulate(gradient_from=...)`). Returns (saved
+    pytree with leading axis T, stats as diffeqsolve's).
     """
     dtype = jnp.result_type(float)
     t0a, dta = jnp.asarray(t0, dtype), jnp.asarray(dt, dtype)
@@ -341,7 +370,7 @@ def _scan_solve(terms, solver, y0, save_fn, t0, dt, n_steps, save_steps):
     unique, inverse = np.unique(save_steps, return_inverse=True)
     stride = int(unique[1] - unique[0]) if unique.size > 1 else 1
     carry = (y0, state0, jnp.asarray(0, jnp.int32))
-    carry = run(carry, int(unique[0]))
+    carry = truncated_run(run, carry, int(unique[0]), detach_steps)
     first = out(carry)
     if unique.size > 1:
         count = int((unique[-1] - unique[0]) // stride)

@@ -53,10 +53,12 @@ def simulate_model(
     progress=False,
     max_delay_steps=None,
     check_finite=True,
+    gradient_from=None,
 ) -> ModelSolution:
     """See `kuramoto_jax.simulate`; `y0` is the model's initial state (θ0, z0, ...)."""
     name = type(model).__name__
-    for label, value in (("velocity0", velocity0), ("max_delay_steps", max_delay_steps), ("key", key)):
+    for label, value in (("velocity0", velocity0), ("max_delay_steps", max_delay_steps), ("key", key),
+                         ("gradient_from", gradient_from)):
         if value is not None:
             raise ValueError(f"`{label}` is not used by {name} models; got {v.describe(value)}")
     _, solver_obj, adaptive = _resolve_solver(solver, model, False)

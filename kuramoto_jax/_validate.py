@@ -30,6 +30,13 @@ def describe(x: Any) -> str:
     return repr(x)
 
 
+def one_of(name: str, value: Any, choices) -> Any:
+    """`value` if it is one of `choices`; otherwise a ValueError naming `name`, the value and the choices."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {choices}, got {value!r}")
+    return value
+
+
 def as_array(name: str, x: Any, *, dtype=None) -> jax.Array:
     """Convert to a JAX array (keeping tracers), with a clear error for junk."""
     if x is None:

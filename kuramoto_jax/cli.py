@@ -4,6 +4,7 @@
     kuramoto-jax show CONFIG [--set ...] [--fields]
     kuramoto-jax list
     kuramoto-jax report [--check] [--root DIR]
+    kuramoto-jax record RUN_DIR [--name NAME] [--note TEXT] [--root DIR] [--overwrite]
     kuramoto-jax --version
 
 CONFIG is a shipped config's name (`quickstart`, `kuranet/global_case1`: its path under
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog=PROG, description="Run kuramoto_jax studies from YAML configs.")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="{run,show,list,report}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,show,list,report,record}", parser_class=_Parser)
     sub.required = True
 
     def config_args(sp):
@@ -69,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="write the results tables from the committed records (--check: compare only)")
     rp.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table or a record disagrees")
     rp.add_argument("--root", default=".", help="repository root (default: the current directory)")
+    rc = sub.add_parser("record", help="make a committed record (experiments/<app>/records/<name>/) from a finished "
+                                       "run of a shipped config as shipped")
+    rc.add_argument("run_dir", metavar="RUN_DIR", help="the run folder (the --out of `kuramoto-jax run`)")
+    rc.add_argument("--name", help="the record's name (default: the config's file stem)")
+    rc.add_argument("--note", help="a few words on what the run is, for the summary's first line")
+    rc.add_argument("--root", default=".", help="repository root (default: the current directory)")
+    rc.add_argument("--overwrite", action="store_true", help="replace an existing record of that name")
     return p
 
 
@@ -161,6 +169,14 @@ def _cmd_run(args, argv) -> int:
     return 0
 
 
+def _cmd_record(args) -> int:
+    from kuramoto_jax.run._record import make_record
+
+    key, folder = make_record(args.run_dir, root=args.root, name=args.name, note=args.note, overwrite=args.overwrite)
+    print(f"record {key}: {folder}")
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point; returns the exit code (0 ok, 1 run failure, 2 bad config/arguments)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -178,6 +194,8 @@ def main(argv=None) -> int:
             from kuramoto_jax.run._report import main as report_main
 
             return report_main(args)
+        if args.command == "record":
+            return _cmd_record(args)
         return _cmd_run(args, argv)
     except ConfigError as err:
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)

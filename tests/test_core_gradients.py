@@ -130,3 +130,77 @@ def test_gradient_under_jit_is_right_for_any_step_budget(max_steps):
         e = jnp.zeros((n, n)).at[i, j].set(h)
         fd = (f(K0 + e) - f(K0 - e)) / (2 * h)
         assert float(g[i, j]) == pytest.approx(float(fd), rel=1e-7, abs=1e-10)
+
+
+# ---------------------------------------------------------------- truncated backpropagation
+
+def _truncation_problem():
+    n = 6
+    K = jax.random.normal(jax.random.key(3), (n, n)) * 0.5
+    omega, theta0 = jnp.linspace(-1.0, 1.0, n), jnp.linspace(0.0, 1.0, n)
+    return K, omega, theta0, jnp.arange(11, 21) * 0.1  # saves at steps 11..20 of dt = 0.1
+
+
+@pytest.mark.parametrize("solver", ["euler", "rk4"])
+def test_gradient_from_equals_a_detached_two_stage_solve(solver):
+    """Gradients from t_b = the gradient of a solve restarted at t_b from the stopped state at t_b;
+    the values never change, t_b = t0 is the full gradient, and θ0 gets no gradient past t0."""
+    K, omega, theta0, ts = _truncation_problem()
+    model = lambda K: kj.Kuramoto(omega, kj.Dense(K))
+
+    def loss(K, th0=theta0, gradient_from=None):
+        sol = kj.simulate(model(K), th0, t1=2.0, dt=0.1, ts=ts, solver=solver, gradient_from=gradient_from)
+        return jnp.sum(jnp.sin(sol.theta) * jnp.arange(1, 7))
+
+    def two_stage(K):
+        burnt = jax.lax.stop_gradient(kj.simulate(model(K), theta0, t1=1.0, dt=0.1, solver=solver).theta[-1])
+        sol = kj.simulate(model(K), burnt, t0=1.0, t1=2.0, dt=0.1, ts=ts, solver=solver)
+        return jnp.sum(jnp.sin(sol.theta) * jnp.arange(1, 7))
+
+    full, truncated = jax.grad(loss)(K), jax.grad(loss)(K, gradient_from=1.0)
+    np.testing.assert_allclose(truncated, jax.grad(two_stage)(K), rtol=1e-11, atol=1e-13)
+    batched = jax.jit(jax.vmap(jax.grad(lambda K: loss(K, gradient_from=1.0))))(jnp.stack([K, 2 * K]))
+    np.testing.assert_allclose(batched[0], truncated, rtol=1e-12, atol=1e-14)
+    assert np.abs(full - truncated).max() > 1e-2  # the burn-in's share of the gradient is gone
+    np.testing.assert_array_equal(jax.grad(loss)(K, gradient_from=0.0), full)
+    assert loss(K) == loss(K, gradient_from=1.1)
+    np.testing.assert_array_equal(jax.grad(loss, argnums=1)(K, theta0, 0.5), np.zeros(6))
+
+
+def test_gradient_from_cuts_the_delay_buffer_too():
+    """With sender delays the buffered past before t_b is constant as well: against a hand-written
+    delayed Euler loop whose whole history is stopped at step b."""
+    K, omega, theta0, ts = _truncation_problem()
+    d = np.array([0, 1, 2, 3, 0, 5])
+    b, dt = 8, 0.1
+
+    def by_hand(K):
+        hist = [theta0]
+        for k in range(20):
+            if k == b:
+                hist = [jax.lax.stop_gradient(h) for h in hist]
+            th = hist[-1]
+            src = jnp.stack([hist[max(k - int(dj), 0)][j] for j, dj in enumerate(d)])
+            hist.append(th + dt * (omega + jnp.sum(K * jnp.sin(src[None, :] - th[:, None]), axis=1)))
+        return jnp.sum(jnp.sin(jnp.stack(hist[11:])) * jnp.arange(1, 7))
+
+    def ours(K):
+        model = kj.Kuramoto(omega, kj.Dense(K), delays=jnp.asarray(d * dt))
+        sol = kj.simulate(model, theta0, t1=2.0, dt=dt, ts=ts, solver="euler", gradient_from=b * dt)
+        return jnp.sum(jnp.sin(sol.theta) * jnp.arange(1, 7))
+
+    np.testing.assert_allclose(ours(K), by_hand(K), rtol=1e-12)
+    np.testing.assert_allclose(jax.grad(ours)(K), jax.grad(by_hand)(K), rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_from_rejects_what_it_cannot_do():
+    K, omega, theta0, ts = _truncation_problem()
+    model = kj.Kuramoto(omega, kj.Dense(K))
+    with pytest.raises(ValueError, match=r"`gradient_from` must lie in \[t0, first save time\] = \[0.0, 1.1"):
+        kj.simulate(model, theta0, t1=2.0, dt=0.1, ts=ts, solver="euler", gradient_from=1.5)
+    with pytest.raises(ValueError, match="`gradient_from - t0`"):
+        kj.simulate(model, theta0, t1=2.0, dt=0.1, ts=ts, solver="euler", gradient_from=0.55)
+    with pytest.raises(ValueError, match="`gradient_from` needs a fixed-step solve.*'tsit5'"):
+        kj.simulate(model, theta0, t1=2.0, dt=0.1, ts=ts, solver="tsit5", gradient_from=0.5)
+    with pytest.raises(ValueError, match="`gradient_from` is not used by StuartLandau"):
+        kj.simulate(kj.StuartLandau(omega, kj.Dense(K)), jnp.ones(6, complex), t1=1.0, dt=0.1, gradient_from=0.5)

@@ -307,3 +307,40 @@ def test_training_noise_breaks_global_synchrony_and_anneals_to_zero(x64):
     assert float(noisy.loss(net, g1)[0]) == pytest.approx(float(plain.loss(net, g)[0]), rel=1e-12)
     with pytest.raises(ValueError, match="noise"):
         kn.ClusterTask(noise=-0.1)
+
+
+def test_detach_burn_in_keeps_the_loss_and_drops_the_burn_in_gradient(x64):
+    """Case III (delays): the same loss value, a different gradient (the burn-in's share is gone; the
+    mechanism itself is tested against a two-stage solve in test_core_gradients.py)."""
+    pool = kn.sample_disorder(jax.random.key(0), "III", 50).raw
+    net = kn.PairMLP(len(kn.feature_names("III")), (8, 8), key=jax.random.key(1))
+    full = kn.GlobalTask("III", n=12, burn_in_steps=6, window_steps=5)
+    cut = kn.GlobalTask("III", n=12, burn_in_steps=6, window_steps=5, detach_burn_in=True)
+    graph = full.graph(jax.random.key(2), pool)
+    assert cut.loss(net, graph)[0] == full.loss(net, graph)[0]
+    g_full = jax.grad(lambda m: full.loss(m, graph)[0])(net)
+    g_cut = jax.grad(lambda m: cut.loss(m, graph)[0])(net)
+    leaves = lambda g: np.concatenate([np.ravel(x) for x in jax.tree.leaves(eqx.filter(g, eqx.is_array))])
+    assert np.abs(leaves(g_full) - leaves(g_cut)).max() > 1e-6
+    with pytest.raises(ValueError, match="`detach_burn_in` must be True or False, got 1"):
+        kn.GlobalTask("III", detach_burn_in=1)
+
+
+def test_fourier_features_enter_as_cos_and_sin_and_train(x64):
+    """With m Fourier features the pair MLP sees γ(x) = [x, cos 2πBx, sin 2πBx] for each oscillator
+    (against the per-pair reference on γ), B gets a gradient, m = 0 keeps the plain network's draws."""
+    net = kn.init_coupling(jax.random.key(0), 3, (6, 5), fourier_features=4, fourier_scale=0.5)
+    plain = kn.init_coupling(jax.random.key(0), 3, (6, 5))
+    assert net.fourier.shape == (4, 3) and net.first.shape == (2 * (3 + 8), 6)
+    np.testing.assert_array_equal(np.asarray(plain.layers[0][0]), np.asarray(net.layers[0][0]))
+    assert plain.fourier is None
+    x = np.asarray(jax.random.normal(jax.random.key(1), (5, 3)))
+    z = 2 * np.pi * x @ np.asarray(net.fourier).T
+    gamma = np.concatenate([x, np.cos(z), np.sin(z)], axis=1)
+    L = kn.pair_logits(net, x)
+    for i, j in [(0, 0), (1, 4), (3, 2)]:
+        assert float(L[i, j]) == pytest.approx(_mlp_reference(net, gamma[i], gamma[j]), rel=1e-10)
+    g = jax.grad(lambda n: jnp.sum(jnp.sin(kn.pair_logits(n, x))))(net)
+    assert np.abs(np.asarray(g.fourier)).max() > 0
+    with pytest.raises(ValueError, match="`fourier_features` must be an int >= 0, got -1"):
+        kn.init_coupling(jax.random.key(0), 3, (6,), fourier_features=-1)

@@ -57,6 +57,18 @@ def test_global_smoke_run(tmp_path):
             kn.load(other)
 
 
+def test_a_model_with_fourier_features_reloads(tmp_path):
+    """The Fourier matrix B is part of the saved model: `kn.load` gives the couplings the study evaluated."""
+    _run(tmp_path, "global_smoke", "model.fourier_features=3", "model.fourier_scale=0.5", "ref_eval=false",
+         "large=false")
+    run = tmp_path / "global_smoke"
+    model = kn.load(run)
+    assert model.net.fourier.shape == (3, 2) and model.net.num_features == 2
+    arrays = np.load(run / "arrays.npz")
+    K = np.asarray(model.couplings(kn.from_raw("III", arrays["data_raw0"]).features))
+    np.testing.assert_allclose(K, arrays["data_K0"], rtol=1e-5, atol=1e-7)
+
+
 def test_cluster_run(tmp_path):
     # Two moons, n = 50 oscillators, 50 training steps, two members trained at once, each keeping its best
     # validation check, the better kept (member 1 stays trapped in global synchrony: validation L 0.65). The

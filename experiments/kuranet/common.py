@@ -15,6 +15,9 @@ class ModelConfig:
         "ge": 1, "help": "hidden widths of the pair MLP (paper: [128, 128]; 4x-16x slower to build K at n = 10,000)"})
     negative_slope: float = field(default=0.2, metadata={"ge": 0, "help": "LeakyReLU slope"})
     block_rows: int = field(default=250, metadata={"ge": 1, "help": "rows of K built at once at large n"})
+    fourier_features: int = field(default=0, metadata={
+        "ge": 0, "help": "Fourier features [cos 2πBx, sin 2πBx] of each oscillator's features (0: the paper's MLP)"})
+    fourier_scale: float = field(default=1.0, metadata={"gt": 0, "help": "std of the Fourier frequencies B"})
 
 
 @dataclass
@@ -56,7 +59,8 @@ def fit_options(c) -> dict:
 
     return dict(members=c.num_seeds, steps=c.steps, optimizer=make_optimizer(c.optimizer, c.steps),
                 hidden=tuple(c.model.hidden), negative_slope=c.model.negative_slope, val_graphs=c.val_graphs,
-                val_every=c.val_every, checkpoint_every=c.checkpoint_every)
+                val_every=c.val_every, checkpoint_every=c.checkpoint_every,
+                fourier_features=c.model.fourier_features, fourier_scale=c.model.fourier_scale)
 
 
 def cluster_summary(metrics: dict, prefix: str, what: str, fitted, large: bool, ref_eval: bool) -> str:

@@ -53,6 +53,8 @@ class Config(ReferenceProtocol):
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
     trace_oscillators: int = field(default=200, metadata={"ge": 1, "help": "phases kept for the n = 10,000 trace figure"})
+    detach_burn_in: bool = field(default=False, metadata={
+        "help": "train through the window's steps only (the burn-in without gradients, as the reference code)"})
 
 
 def run(config: Config, ctx) -> dict[str, float]:
@@ -61,7 +63,8 @@ def run(config: Config, ctx) -> dict[str, float]:
         raise ValueError(f"`n` = {c.n} must not exceed train_size and test_size")
     train_raw = kn.sample_disorder(ctx.key("train_data"), c.case, c.train_size).raw
     test_raw = kn.sample_disorder(ctx.key("test_data"), c.case, c.test_size).raw
-    task = kn.GlobalTask(c.case, c.n, c.dt, c.burn_in_steps, c.window_steps, c.initial_phases, c.trace_oscillators)
+    task = kn.GlobalTask(c.case, c.n, c.dt, c.burn_in_steps, c.window_steps, c.initial_phases, c.trace_oscillators,
+                         c.detach_burn_in)
     ctx.log(f"case {c.case}: training {c.num_seeds} member(s) x {c.steps} steps on n = {c.n} graphs")
     fitted = kn.fit(task, train_raw, key=ctx.key("fit"), ctx=ctx, name=f"global_case{c.case}",
                     **fit_options(c))

@@ -35,6 +35,7 @@ import numpy as np
 from .._coupling import Dense
 from .._model import Kuramoto
 from .._solve import simulate
+from .._validate import one_of
 from . import _checks as c
 from ._equilibrium import solve
 
@@ -168,8 +169,7 @@ def gradients(
         ValueError: on bad input (TypeError for a wrong type).
         RuntimeError: if an equilibrium (free or nudged) does not converge or is unstable.
     """
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+    one_of("method", method, METHODS)
     K, omega, theta0 = c.check_system(K, omega, pinned, theta0)
     theta0, field, clamped, center = c.check_clamping(omega, theta0, field, clamped, clamped_phases, center)
     n = omega.shape[0]

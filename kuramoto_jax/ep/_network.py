@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import one_of
 from ._equilibrium import Equilibrium, local_field_sweeps, solve
 from ._readout import readout
 
@@ -66,8 +67,7 @@ class Network(eqx.Module):
     tol_residual: float | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
-        if self.encoding not in ENCODINGS:
-            raise ValueError(f"`encoding` must be one of {ENCODINGS}, got {self.encoding!r}")
+        one_of("encoding", self.encoding, ENCODINGS)
         if self.encoding == "frequency" and not self.inputs and self.sweeps:
             raise ValueError("`sweeps` needs inputs with the frequency encoding")
 

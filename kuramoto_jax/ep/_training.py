@@ -29,6 +29,7 @@ import numpy as np
 import optax
 
 from .. import parallel
+from .._validate import one_of
 from ._gradients import ep_estimate, field_estimate, loss, output_target
 from ._network import Network
 from ._readout import readout_cos, wrap
@@ -104,8 +105,7 @@ def grad_fn(beta: float, estimator: str = "ep", mask: Network | None = None, *, 
         The function; aux = {"usable": share of the samples whose equilibria were usable} and,
         for an ensemble, "usable_members" (E,) per member.
     """
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"`estimator` must be one of {ESTIMATORS}, got {estimator!r}")
+    one_of("estimator", estimator, ESTIMATORS)
 
     def one(net, X, labels):
         return ep_batch(net, X, labels, beta, estimator)

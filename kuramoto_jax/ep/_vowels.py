@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import one_of
 from ._network import Network, layered, spectral_seed
 from ._training import learnable_mask
 
@@ -49,10 +50,8 @@ def vowel_member(key, mode: str, init: str, *, n_hidden: int = 5, k_scale: float
         input_scale: ω_in = input_scale·x.
         margin: targets −margin (correct output) and +margin (the other).
     """
-    if mode not in MODES:
-        raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}")
-    if init not in INITS:
-        raise ValueError(f"`init` must be one of {INITS}, got {init!r}")
+    one_of("mode", mode, MODES)
+    one_of("init", init, INITS)
     k_net, k_edges = jax.random.split(key)
     net = dataclasses.replace(layered(k_net, 2, n_hidden, 2, k_scale=k_scale), input_scale=float(input_scale),
                               target_on=-float(margin), target_off=float(margin))

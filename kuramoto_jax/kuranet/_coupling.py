@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import one_of
+
 NORMALISATIONS = ("global", "clusters", "clusters_centred", "clusters_graph_centred", "none")
 """How pair logits become couplings K (n, n): see `normalise`."""
 CENTRINGS = ("none", "row", "graph")
@@ -51,7 +53,13 @@ class PairMLP(eqx.Module):
     W_r x_i + W_c x_j + c, so it is computed per oscillator (O((B + M) h))
     and broadcast over pairs; only the deeper layers cost O(B M h²).
 
+    With `fourier_features` m > 0 each oscillator's features enter as
+    γ(x) = [x, cos 2πBx, sin 2πBx], B (m, d) drawn from N(0, fourier_scale²) and trained with the
+    rest (Fourier features, Tancik et al. 2020): a periodic dependence on a feature, such as the
+    phase lag ωτ of a delayed sender, is then one linear layer away instead of many LeakyReLU kinks.
+
     Attributes:
+        fourier: B (m, d) of the Fourier features, or None (m = 0: the paper's MLP on x).
         first: W (2d, h_1) of the first layer.
         first_bias: c (h_1,).
         layers: (W (h_{l-1}, h_l), c (h_l,)) of the deeper hidden layers.
@@ -59,6 +67,7 @@ class PairMLP(eqx.Module):
         negative_slope: slope of the LeakyReLU for negative inputs.
     """
 
+    fourier: jax.Array | None
     first: jax.Array
     first_bias: jax.Array
     layers: tuple
@@ -66,15 +75,24 @@ class PairMLP(eqx.Module):
     negative_slope: float = eqx.field(static=True)
 
     def __init__(self, num_features: int, hidden: Sequence[int] = (128, 128), negative_slope: float = 0.2, *,
-                 key, dtype=None):
+                 key, dtype=None, fourier_features: int = 0, fourier_scale: float = 1.0):
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"`num_features` must be a positive int, got {num_features!r}")
         hidden = tuple(int(h) for h in hidden)
         if len(hidden) == 0 or min(hidden) < 1:
             raise ValueError(f"`hidden` must be a non-empty list of positive widths, got {hidden!r}")
+        if isinstance(fourier_features, bool) or not isinstance(fourier_features, (int, np.integer)) \
+                or fourier_features < 0:
+            raise ValueError(f"`fourier_features` must be an int >= 0, got {fourier_features!r}")
+        if not (isinstance(fourier_scale, (int, float)) and fourier_scale > 0):
+            raise ValueError(f"`fourier_scale` must be a number > 0, got {fourier_scale!r}")
         dtype = dtype or jnp.result_type(float)
-        widths = (2 * int(num_features),) + hidden
+        m = int(fourier_features)
+        widths = (2 * (int(num_features) + 2 * m),) + hidden
         keys = jax.random.split(key, len(widths))
+        # The Fourier matrix draws from a key folded off the MLP's, which keeps the MLP's draws of m = 0.
+        self.fourier = (float(fourier_scale) * jax.random.normal(jax.random.fold_in(key, 0x46F0), (m, int(num_features)),
+                                                                 dtype) if m else None)
         # LeCun-normal weights (variance 1/fan-in) and zero biases.
         init = lambda k, shape: jax.random.normal(k, shape, dtype) / np.sqrt(shape[0])
         self.first = init(keys[0], (widths[0], widths[1]))
@@ -84,10 +102,22 @@ class PairMLP(eqx.Module):
         self.out = init(keys[-1], (widths[-1], 1))[:, 0]
         self.negative_slope = float(negative_slope)
 
+    @property
+    def num_features(self) -> int:
+        """d, the width of the oscillator features the network takes."""
+        return self.first.shape[0] // 2 - (0 if self.fourier is None else 2 * self.fourier.shape[-2])
+
+    def encode(self, x):
+        """Per-oscillator input of the first layer: x (…, d), or γ(x) (…, d + 2m) with Fourier features."""
+        if self.fourier is None:
+            return x
+        z = 2 * jnp.pi * (x @ self.fourier.T)
+        return jnp.concatenate([x, jnp.cos(z), jnp.sin(z)], axis=-1)
+
     def __call__(self, x_rows, x_cols):
         """Logits L (B, M) of the pairs of x_rows (B, d) and x_cols (M, d)."""
-        x_rows = jnp.asarray(x_rows)
-        x_cols = jnp.asarray(x_cols)
+        x_rows = self.encode(jnp.asarray(x_rows))
+        x_cols = self.encode(jnp.asarray(x_cols))
         d = x_rows.shape[-1]
         a = x_rows @ self.first[:d]  # (B, h1)
         c = x_cols @ self.first[d:] + self.first_bias  # (M, h1)
@@ -98,11 +128,12 @@ class PairMLP(eqx.Module):
 
 
 def init_coupling(key, num_features: int, hidden: Sequence[int] = (128, 128), negative_slope: float = 0.2,
-                  dtype=None) -> PairMLP:
+                  dtype=None, fourier_features: int = 0, fourier_scale: float = 1.0) -> PairMLP:
     """A freshly initialised `PairMLP` for features of dimension `num_features` (the key: typed or legacy)."""
     from kuramoto_jax._validate import prng_key
 
-    return PairMLP(num_features, hidden, negative_slope, key=prng_key("key", key), dtype=dtype)
+    return PairMLP(num_features, hidden, negative_slope, key=prng_key("key", key), dtype=dtype,
+                   fourier_features=fourier_features, fourier_scale=fourier_scale)
 
 
 def pair_logits(net: PairMLP, x, x_cols=None, block_rows: int | None = None):
@@ -160,8 +191,7 @@ def normalise_clusters(logits, eps: float = 1e-12, centring: str = "none"):
     row to sum to zero.
     """
     L = jnp.asarray(logits)
-    if centring not in CENTRINGS:
-        raise ValueError(f"`centring` must be one of {CENTRINGS}, got {centring!r}")
+    one_of("centring", centring, CENTRINGS)
     if centring == "row":
         L = L - jnp.mean(L, -1, keepdims=True)
     elif centring == "graph":
@@ -195,8 +225,7 @@ def normalise(logits, kind: str):
 
 def coupling_matrix(net: PairMLP, x, normalisation: str = "global", block_rows: int | None = None):
     """K_μ(X): the normalised (n, n) coupling matrix of the features x (n, d)."""
-    if normalisation not in NORMALISATIONS:
-        raise ValueError(f"`normalisation` must be one of {NORMALISATIONS}, got {normalisation!r}")
+    one_of("normalisation", normalisation, NORMALISATIONS)
     return normalise(pair_logits(net, x, block_rows=block_rows), normalisation)
 
 
@@ -216,8 +245,8 @@ class CouplingFunction(eqx.Module):
     def couplings(self, features, block_rows: int | None = None):
         """K (n, n) for oscillator features (n, d), built in row blocks of `block_rows` when given."""
         x = jnp.asarray(features)
-        if x.ndim != 2 or x.shape[1] != self.net.first.shape[0] // 2:
-            raise ValueError(f"`features` must have shape (n, {self.net.first.shape[0] // 2}), got {x.shape}")
+        if x.ndim != 2 or x.shape[1] != self.net.num_features:
+            raise ValueError(f"`features` must have shape (n, {self.net.num_features}), got {x.shape}")
         return coupling_matrix(self.net, x, self.normalisation, block_rows)
 
 

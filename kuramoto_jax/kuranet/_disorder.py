@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import one_of
+
 CASES = ("I", "II", "III")
 """The paper's disorder cases: I (frequencies ω), II (ω and fields b), III (ω and delays τ)."""
 
@@ -46,8 +48,7 @@ class Disorder(NamedTuple):
 
 
 def _check_case(case):
-    if case not in CASES:
-        raise ValueError(f"`case` must be one of {CASES}, got {case!r}")
+    one_of("case", case, CASES)
 
 
 def feature_names(case: str) -> tuple[str, ...]:

@@ -26,13 +26,16 @@ def window_times(dt: float, burn_in_steps: int, window_steps: int, dtype=None):
 
 def simulate_window(K, omega, theta0, *, dt: float = 0.1, burn_in_steps: int = 100, window_steps: int = 50,
                     field=None, delay_steps=None, max_delay_steps: int = MAX_DELAY_STEPS, solver: str = "euler",
-                    noise=None, key=None):
+                    noise=None, key=None, detach_burn_in: bool = False):
     """Phases θ (window_steps, n) over the loss window of the network (K, ω, b, τ).
 
     K: (n, n); omega, theta0: (n,); field: (n,) or None; delay_steps: (n,)
     integer sender delays in steps, or None. Usable under jit/vmap/grad (traced
     delays are bounded by `max_delay_steps`). noise: σ of additive white noise
     (dθ_i = … dt + σ dW_i, Euler–Maruyama; may be traced) with its `key`, or None.
+    detach_burn_in: gradients flow only through the window's steps, from the state after the
+    burn-in (and, with delays, its buffered past) taken as a constant, as the reference code
+    ran the burn-in without gradients (`simulate(gradient_from=...)`).
     """
     if not (isinstance(burn_in_steps, (int, np.integer)) and burn_in_steps >= 0):
         raise ValueError(f"`burn_in_steps` must be an int >= 0, got {burn_in_steps!r}")
@@ -45,5 +48,6 @@ def simulate_window(K, omega, theta0, *, dt: float = 0.1, burn_in_steps: int = 1
     # Without delays this fixed-step solve of known length runs as a lax.scan whose
     # reverse pass stores every step (150 × n floats here), the fastest gradient.
     sol = kj.simulate(model, theta0, t1=float(total * dt), dt=dt, ts=ts, solver=solver,
-                      max_delay_steps=None if delay_steps is None else int(max_delay_steps), key=key)
+                      max_delay_steps=None if delay_steps is None else int(max_delay_steps), key=key,
+                      gradient_from=float(burn_in_steps * dt) if detach_burn_in and burn_in_steps else None)
     return sol.theta

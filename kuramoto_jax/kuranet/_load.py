@@ -39,6 +39,7 @@ def load(run_dir, name: str | None = None) -> CouplingFunction:
         raise ValueError(f"`name` {name!r} is not a model of {str(run_dir)!r}; it holds {names}")
     path = found[0] if name is None else found[names.index(name)]
     _, extra = load_checkpoint(path, None)
-    net = init_coupling(jax.random.key(0), int(extra["num_features"]), extra["hidden"], extra["negative_slope"])
+    net = init_coupling(jax.random.key(0), int(extra["num_features"]), extra["hidden"], extra["negative_slope"],
+                        None, int(extra.get("fourier_features", 0)), float(extra.get("fourier_scale", 1.0)))
     model, _ = load_checkpoint(path, CouplingFunction(net, extra["normalisation"]))
     return model

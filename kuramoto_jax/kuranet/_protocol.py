@@ -82,13 +82,15 @@ class Fitted:
         return CouplingFunction(member(self.nets, self.best if j is None else j), self.task.normalisation)
 
 
-def _stack_init(keys, d, hidden, negative_slope):
-    return eqx.filter_vmap(lambda k: init_coupling(k, d, hidden, negative_slope))(keys)
+def _stack_init(keys, d, hidden, negative_slope, fourier_features=0, fourier_scale=1.0):
+    return eqx.filter_vmap(lambda k: init_coupling(k, d, hidden, negative_slope, None, fourier_features,
+                                                   fourier_scale))(keys)
 
 
 def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None, hidden: Sequence[int] = (32, 32),
         negative_slope: float = 0.2, val_graphs: int = 16, val_every: int = 100, checkpoint_every: int = 500,
-        ctx=None, name: str = "kuranet", log_every: int = 50, val_task=None) -> Fitted:
+        ctx=None, name: str = "kuranet", log_every: int = 50, val_task=None, fourier_features: int = 0,
+        fourier_scale: float = 1.0) -> Fitted:
     """Train a seed ensemble of coupling networks on `task` (see the module docstring).
 
     Args:
@@ -110,6 +112,8 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         val_task: the task whose graphs and loss score validation (default `task`): the evaluated
             task when `task` trains with options that change training only (e.g. a cluster task's
             `initial_phases` or `energy_weight`), so members are kept and chosen on what is scored.
+        fourier_features, fourier_scale: m Fourier features of each oscillator's features and the
+            scale of their frequencies (`PairMLP`; 0: the paper's MLP on the raw features).
 
     Returns:
         A `Fitted`.
@@ -125,8 +129,9 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         raise ValueError(f"the task's n = {task.n} exceeds the training pool ({task.pool_size(pool)} samples)")
     M, d = int(members), task.num_features(pool)
     keys = lambda purpose: jnp.stack([kj.stream_key(key, purpose, m) for m in range(M)])
-    nets0 = _stack_init(keys("init"), d, hidden, negative_slope)
-    controls = _stack_init(keys("control"), d, hidden, negative_slope)
+    arch = (d, hidden, negative_slope, fourier_features, fourier_scale)
+    nets0 = _stack_init(keys("init"), *arch)
+    controls = _stack_init(keys("control"), *arch)
     optimizer = optimizer or optax.chain(optax.clip_by_global_norm(1.0), optax.adam(1e-3))
 
     val_task = task if val_task is None else val_task
@@ -162,7 +167,8 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
     if ctx is not None and ctx.is_main:
         save_checkpoint(ctx.checkpoint_dir / f"{name}_model.npz", fitted.model(),
                         {"member": best, "val": val, "num_features": d, "hidden": [int(h) for h in hidden],
-                         "negative_slope": float(negative_slope), "normalisation": task.normalisation})
+                         "negative_slope": float(negative_slope), "normalisation": task.normalisation,
+                         "fourier_features": int(fourier_features), "fourier_scale": float(fourier_scale)})
     return fitted
 
 

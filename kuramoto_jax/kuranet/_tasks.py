@@ -23,12 +23,12 @@ import jax.numpy as jnp
 
 import kuramoto_jax as kj
 
+from .._validate import one_of
 from ._coupling import block_control_matrix, coupling_matrix
 from ._disorder import CASES, feature_names, from_raw
 from ._dynamics import simulate_window
 from ._losses import cluster_loss, cluster_window_loss, energy_gap
 from ._metrics import fan_in, feature_correlation
-
 
 CLUSTER_INITIAL_PHASES = ("gaussian", "uniform", "splay")
 """θ(0) of the cluster task (`ClusterTask.initial_phases`)."""
@@ -55,6 +55,8 @@ class GlobalTask:
         window_steps: Euler steps in the loss window.
         initial_phases: "zero" (all in phase, the reference code) or "uniform" U(0, 2π).
         trace_oscillators: phases kept per graph by `evaluate(..., keep=("trace",))`.
+        detach_burn_in: the training loss differentiates only the window's steps (the state after
+            the burn-in, with its delayed past, is a constant), as the reference code trained.
     """
 
     case: str = "I"
@@ -64,14 +66,16 @@ class GlobalTask:
     window_steps: int = 50
     initial_phases: str = "zero"
     trace_oscillators: int = 200
+    detach_burn_in: bool = False
     normalisation: ClassVar[str] = "global"
     loss_name: ClassVar[str] = "V"
 
     def __post_init__(self):
-        if self.case not in CASES:
-            raise ValueError(f"`case` must be one of {CASES}, got {self.case!r}")
+        one_of("case", self.case, CASES)
         if self.initial_phases not in ("zero", "uniform"):
             raise ValueError(f"`initial_phases` must be 'zero' or 'uniform', got {self.initial_phases!r}")
+        if not isinstance(self.detach_burn_in, bool):
+            raise ValueError(f"`detach_burn_in` must be True or False, got {self.detach_burn_in!r}")
 
     def num_features(self, pool) -> int:
         return len(feature_names(self.case))
@@ -102,7 +106,8 @@ class GlobalTask:
     def trajectory(self, K, graph, burn_in_steps, window_steps):
         dis = from_raw(self.case, graph["raw"])
         return simulate_window(K, dis.omega, graph["theta0"], field=dis.field, delay_steps=dis.delay_steps,
-                               dt=self.dt, burn_in_steps=burn_in_steps, window_steps=window_steps)
+                               dt=self.dt, burn_in_steps=burn_in_steps, window_steps=window_steps,
+                               detach_burn_in=self.detach_burn_in)
 
     def window_loss(self, theta, graph):
         return jnp.mean(kj.circular_variance(theta))
@@ -176,13 +181,11 @@ class ClusterTask:
     def __post_init__(self):
         if not self.normalisation.startswith("clusters"):
             raise ValueError(f"`normalisation` must be a cluster normalisation, got {self.normalisation!r}")
-        if self.initial_phases not in CLUSTER_INITIAL_PHASES:
-            raise ValueError(f"`initial_phases` must be one of {CLUSTER_INITIAL_PHASES}, got {self.initial_phases!r}")
+        one_of("initial_phases", self.initial_phases, CLUSTER_INITIAL_PHASES)
         if isinstance(self.energy_weight, bool) or not isinstance(self.energy_weight, (int, float)) \
                 or not self.energy_weight >= 0:
             raise ValueError(f"`energy_weight` must be a float >= 0, got {self.energy_weight!r}")
-        if self.energy_decay not in ENERGY_DECAYS:
-            raise ValueError(f"`energy_decay` must be one of {ENERGY_DECAYS}, got {self.energy_decay!r}")
+        one_of("energy_decay", self.energy_decay, ENERGY_DECAYS)
         if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not self.noise >= 0:
             raise ValueError(f"`noise` must be a float >= 0, got {self.noise!r}")
         if isinstance(self.energy_members, bool) or not isinstance(self.energy_members, int) \

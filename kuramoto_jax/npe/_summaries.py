@@ -41,6 +41,8 @@ import numpy as np
 
 import kuramoto_jax as kj
 
+from .._validate import one_of
+
 SEQUENCES = ("none", "paper", "pairs")
 MAX_PAIRS_N = 10  # the "pairs" sequence has N(N − 1) + N channels
 
@@ -65,8 +67,7 @@ class SummaryConfig:
     def __post_init__(self):
         if not isinstance(self.paper_every, (int, np.integer)) or self.paper_every < 0:
             raise ValueError(f"`paper_every` must be an integer ≥ 0, got {self.paper_every!r}")
-        if self.sequence not in SEQUENCES:
-            raise ValueError(f"`sequence` must be one of {SEQUENCES}, got {self.sequence!r}")
+        one_of("sequence", self.sequence, SEQUENCES)
         if isinstance(self.sequence_every, bool) or not isinstance(self.sequence_every, (int, np.integer)) \
                 or self.sequence_every < 1:
             raise ValueError(f"`sequence_every` must be an integer ≥ 1, got {self.sequence_every!r}")

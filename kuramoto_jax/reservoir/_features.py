@@ -24,6 +24,8 @@ import numpy as np
 
 import kuramoto_jax as kj
 
+from .._validate import one_of
+
 INPUT_TERMS = ("additive", "sin", "cos", "-sin", "-cos")
 """Input terms r(θ_i) of ε u(t) r(θ_i): additive (r = 1) or a phase response."""
 
@@ -88,8 +90,7 @@ def second_order_features(n: int, extra: int, kind: str = "products") -> Callabl
 
     D = 2n + P features in all.
     """
-    if kind not in SECOND_ORDER:
-        raise ValueError(f"`kind` must be one of {SECOND_ORDER}, got {kind!r}")
+    one_of("kind", kind, SECOND_ORDER)
     limit = 2 * n if kind == "harmonics" else n * (2 * n - 1)
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` (oscillators read) must be an integer >= 1, got {n!r}")
@@ -163,8 +164,7 @@ def drive_reservoir(
     jit/vmap friendly in omega, theta0, K, eps, u, input_weights (build no model
     outside); `skip`, `stride`, `features`, `input_term` are static.
     """
-    if input_term not in INPUT_TERMS:
-        raise ValueError(f"`input_term` must be one of {INPUT_TERMS}, got {input_term!r}")
+    one_of("input_term", input_term, INPUT_TERMS)
     u = jnp.asarray(_check_input("u", u))
     T = u.shape[0]
     skip, stride = int(skip), int(stride)

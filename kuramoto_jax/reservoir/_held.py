@@ -42,6 +42,8 @@ import numpy as np
 
 import kuramoto_jax as kj
 
+from .._validate import one_of
+
 INPUT_MECHANISMS = ("frequency", "phase_response", "coupling")
 """Input mechanisms of `drive_held`: r_i = 1 (frequency), sin(θ_i + φ_i) (phase response), or K_ij (1 + ε u_k)."""
 COUPLINGS = ("mean_field", "dense", "sparse")
@@ -104,8 +106,7 @@ def time_rescaled(params: HeldParams, hold, mechanism: str) -> HeldParams:
     input enters as K (1 + ε u_k)). Driving the result with hold=1 and dt = 1/m is the drive with hold h
     and dt = h/m (the same m steps), differentiable in h: the hold time as a continuous parameter.
     """
-    if mechanism not in INPUT_MECHANISMS:
-        raise ValueError(f"`mechanism` must be one of {INPUT_MECHANISMS}, got {mechanism!r}")
+    one_of("mechanism", mechanism, INPUT_MECHANISMS)
     eps = params.eps if mechanism == "coupling" else hold * params.eps
     return params._replace(omega=hold * params.omega, K=hold * params.K, eps=eps)
 
@@ -152,8 +153,7 @@ def drive_held(params: HeldParams, u, *, hold: float, dt: float, mechanism: str 
         (X, θ_end): X (T, V d), row k read during the hold of u_k (after it: the last of its
         V blocks is at the end of the hold); θ at the end of the last hold (N,).
     """
-    if mechanism not in INPUT_MECHANISMS:
-        raise ValueError(f"`mechanism` must be one of {INPUT_MECHANISMS}, got {mechanism!r}")
+    one_of("mechanism", mechanism, INPUT_MECHANISMS)
     steps = round(hold / dt)
     if steps < 1 or abs(steps * dt - hold) > 1e-9 * max(1.0, hold):
         raise ValueError(f"`hold` must be a whole number of `dt` steps, got hold={hold}, dt={dt}")
@@ -208,8 +208,7 @@ def random_coupling_matrix(key, n: int, mean_degree: float | None = None) -> np.
 
 def coupling_shape(coupling: str, matrix) -> jax.Array | kj.Sparse | None:
     """`HeldParams.A` of a coupling kind: None (mean field), the (n, n) matrix, or its `kj.Sparse` edges."""
-    if coupling not in COUPLINGS:
-        raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
+    one_of("coupling", coupling, COUPLINGS)
     if coupling == "mean_field":
         return None
     a = jnp.asarray(matrix, dtype=jnp.result_type(float))
@@ -220,8 +219,7 @@ def random_held_params(key, n: int, *, K: float, eps: float, omega_mean: float, 
                        coupling: str = "mean_field", law: str = "gaussian", mean_degree: float = 3.0) -> HeldParams:
     """A seeded `HeldParams`: ω from the law, θ(0) uniform, w_i ~ N(0, 1), φ_i uniform, and for
     "dense"/"sparse" the signed shape `random_coupling_matrix` (spectral radius 1; sparse: `mean_degree`)."""
-    if coupling not in COUPLINGS:
-        raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
+    one_of("coupling", coupling, COUPLINGS)
     keys = [kj.stream_key(key, name) for name in ("omega", "theta0", "w", "phi", "A")]
     omega = kj.theory.sample_frequencies(keys[0], n, law, omega_spread, omega_mean)
     theta0 = jax.random.uniform(keys[1], (n,), maxval=2 * math.pi)

@@ -31,6 +31,7 @@ import kuramoto_jax as kj
 
 from .. import _validate
 from .._streams import stream_key
+from .._validate import one_of
 from ._features import (
     INPUT_TERMS,
     SECOND_ORDER,
@@ -63,8 +64,7 @@ def sample_reservoir(key, n: int, law: str, spread: float, mean: float, frequenc
     mean is ω̄ for the symmetric laws; only θ0 then depends on `key`.
     `key` may be typed (`jax.random.key`) or legacy (`jax.random.PRNGKey`).
     """
-    if frequencies not in FREQUENCIES:
-        raise ValueError(f"`frequencies` must be one of {FREQUENCIES}, got {frequencies!r}")
+    one_of("frequencies", frequencies, FREQUENCIES)
     k_omega, k_theta = jax.random.split(_validate.prng_key("key", key))
     if frequencies == "quantile":
         omega = jnp.asarray(kj.theory.deterministic_frequencies(n, law, spread, mean), dtype=jnp.result_type(float))
@@ -127,8 +127,7 @@ class KuramotoReservoir:
                  k_over_kc: float | None = None):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"`n` must be an integer >= 1, got {n!r}")
-        if omega_law not in kj.theory.LAWS:
-            raise ValueError(f"`omega_law` must be one of {kj.theory.LAWS}, got {omega_law!r}")
+        one_of("omega_law", omega_law, kj.theory.LAWS)
         for name, val in (("K", K), ("omega_spread", omega_spread), ("eps", eps), ("dt", dt),
                           ("washout", washout), ("omega_mean", omega_mean), ("ridge", ridge)):
             if not isinstance(val, (int, float, np.integer, np.floating)) or not math.isfinite(val):
@@ -141,12 +140,9 @@ class KuramotoReservoir:
             raise ValueError(f"`washout`, `ridge` and `K` must be >= 0, got {washout}, {ridge}, {K}")
         if not isinstance(M, (int, np.integer)) or M < 1:
             raise ValueError(f"`M` must be an integer >= 1, got {M!r}")
-        if input_term not in INPUT_TERMS:
-            raise ValueError(f"`input_term` must be one of {INPUT_TERMS}, got {input_term!r}")
-        if frequencies not in FREQUENCIES:
-            raise ValueError(f"`frequencies` must be one of {FREQUENCIES}, got {frequencies!r}")
-        if features not in FEATURES:
-            raise ValueError(f"`features` must be one of {FEATURES}, got {features!r}")
+        one_of("input_term", input_term, INPUT_TERMS)
+        one_of("frequencies", frequencies, FREQUENCIES)
+        one_of("features", features, FEATURES)
         if features in ("oscillators", *SECOND_ORDER) and not 1 <= n_oscillator_features <= n:
             raise ValueError(f"`n_oscillator_features` must be in [1, {n}], got {n_oscillator_features}")
         if key is None and seed is not None:
@@ -159,10 +155,8 @@ class KuramotoReservoir:
         if hold is not None:
             if not isinstance(hold, (int, float, np.integer, np.floating)) or not hold > 0:
                 raise ValueError(f"`hold` must be None or a number of seconds > 0, got {hold!r}")
-            if input_mechanism not in INPUT_MECHANISMS:
-                raise ValueError(f"`input_mechanism` must be one of {INPUT_MECHANISMS}, got {input_mechanism!r}")
-            if coupling not in COUPLINGS:
-                raise ValueError(f"`coupling` must be one of {COUPLINGS}, got {coupling!r}")
+            one_of("input_mechanism", input_mechanism, INPUT_MECHANISMS)
+            one_of("coupling", coupling, COUPLINGS)
         if features == "groups" and not 1 <= n_groups <= n:
             raise ValueError(f"`n_groups` must be in [1, {n}], got {n_groups}")
         if k_over_kc is not None:

@@ -40,6 +40,7 @@ import optax
 import kuramoto_jax as kj
 
 from .. import parallel
+from .._validate import one_of
 from . import tasks
 from ._features import second_order_features
 from ._held import (
@@ -199,8 +200,7 @@ def readout_layout(readout: str, D: int) -> tuple[int, int]:
     "oscillators": N = D/2, P = 0. "harmonics"/"products": N = ⌈D/4⌉ (raised until P fits,
     `second_order_features`), P = D − 2N: half the features linear, half second order.
     """
-    if readout not in READOUTS:
-        raise ValueError(f"`readout` must be one of {READOUTS}, got {readout!r}")
+    one_of("readout", readout, READOUTS)
     if D < 2 or D % 2:
         raise ValueError(f"`D` must be an even number >= 2, got {D}")
     if readout == "oscillators":

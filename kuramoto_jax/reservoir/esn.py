@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import one_of
+
 
 class EchoStateNetwork:
     """Leaky tanh ESN with `units` neurons (the feature count)."""
@@ -73,8 +75,7 @@ def esn_states(u, units: int, spectral_radius: float, leak: float, input_scale: 
         backend: "numpy" (`EchoStateNetwork`) or "reservoirpy" (its `Reservoir` node with dense
             W and W_in and the same update rule).
     """
-    if backend not in ESN_BACKENDS:
-        raise ValueError(f"`backend` must be one of {ESN_BACKENDS}, got {backend!r}")
+    one_of("backend", backend, ESN_BACKENDS)
     if backend == "reservoirpy":
         from reservoirpy import mat_gen
         from reservoirpy.nodes import Reservoir

@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .._validate import one_of
 from . import _files
 
 PRECISIONS = ("float32", "float64")
@@ -48,8 +49,7 @@ class RunContext:
     def __init__(self, out_dir, *, quiet: bool = False, resume: bool = False, devices=None,
                  process_index: int | None = None, process_count: int | None = None, seed: int = 0,
                  precision: str = "float32"):
-        if precision not in PRECISIONS:
-            raise ValueError(f"`precision` must be one of {PRECISIONS}, got {precision!r}")
+        one_of("precision", precision, PRECISIONS)
         self.seed = int(seed)
         self.precision = precision
         self.out_dir = pathlib.Path(out_dir)

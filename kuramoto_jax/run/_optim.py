@@ -18,6 +18,8 @@ from typing import Optional
 
 import optax
 
+from .._validate import one_of
+
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "lion", "adabelief")
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential", "linear")
 
@@ -77,8 +79,7 @@ def make_optimizer(cfg: OptimizerConfig | None = None, num_steps: int | None = N
     cfg = OptimizerConfig() if cfg is None else cfg
     if not isinstance(cfg, OptimizerConfig):
         raise TypeError(f"`cfg` must be an OptimizerConfig, got {type(cfg).__name__}")
-    if cfg.name not in OPTIMIZERS:
-        raise ValueError(f"`optimizer.name` must be one of {OPTIMIZERS}, got {cfg.name!r}")
+    one_of("optimizer.name", cfg.name, OPTIMIZERS)
     lr = make_schedule(cfg, num_steps)
     if cfg.name == "adam":
         opt = optax.adam(lr, b1=cfg.b1, b2=cfg.b2)

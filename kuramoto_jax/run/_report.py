@@ -103,8 +103,8 @@ def _strip(config: dict) -> dict:
     return json.loads(json.dumps({k: v for k, v in config.items() if k not in RESERVED_KEYS}))
 
 
-def _diff(a, b, prefix="", defaults=None) -> list[str]:
-    """Differences between a record's config `a` and the shipped config `b` resolved today.
+def _diff(a, b, prefix="", defaults=None, first="the record") -> list[str]:
+    """Differences between a record's config `a` (`first` names it) and the shipped config `b` resolved today.
 
     A key the record lacks is no difference when the shipped config holds the study's default
     for it (`defaults`, the config dataclass's defaults): the key was added to the study after
@@ -117,13 +117,13 @@ def _diff(a, b, prefix="", defaults=None) -> list[str]:
             path = f"{prefix}{k}"
             if k not in a:
                 if not (k in defaults and defaults[k] == b[k]):
-                    out.append(f"{path}: missing in the record, {b[k]!r} in the config")
+                    out.append(f"{path}: missing in {first}, {b[k]!r} in the config")
             elif k not in b:
-                out.append(f"{path}: {a[k]!r} in the record, missing in the config")
+                out.append(f"{path}: {a[k]!r} in {first}, missing in the config")
             else:
-                out.extend(_diff(a[k], b[k], path + ".", defaults.get(k)))
+                out.extend(_diff(a[k], b[k], path + ".", defaults.get(k), first))
         return out
-    return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} in the record, {b!r} in the config"]
+    return [] if a == b else [f"{prefix.rstrip('.')}: {a!r} in {first}, {b!r} in the config"]
 
 
 def _defaults(config) -> dict:

@@ -20,7 +20,6 @@ the coupling term is linear in K).
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import optimistix as optx
 
