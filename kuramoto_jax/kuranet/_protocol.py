@@ -112,8 +112,9 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         val_task: the task whose graphs and loss score validation (default `task`): the evaluated
             task when `task` trains with options that change training only (e.g. a cluster task's
             `initial_phases` or `energy_weight`), so members are kept and chosen on what is scored.
-        fourier_features, fourier_scale: m Fourier features of each oscillator's features and the
-            scale of their frequencies (`PairMLP`; 0: the paper's MLP on the raw features).
+        fourier_features: m, the Fourier features of each oscillator's features (`PairMLP`; 0: the
+            paper's MLP on the raw features).
+        fourier_scale: std of the Fourier frequencies.
 
     Returns:
         A `Fitted`.
