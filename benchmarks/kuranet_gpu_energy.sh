@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # KuraNet Table II with the energy-gap training term on one GPU: the shipped configs
-# configs/kuranet/cluster_{circles,moons,spirals,gmm_avg}_energy_10seeds_w128.yaml (10 seeds chosen by
+# configs/kuranet/cluster_*_energy*_10seeds_w128.yaml (10 seeds chosen by
 # validation, width 128, the paper's normalisation and evaluation protocol, n = 10,000 Size regimes for the
 # chosen member), run as shipped (no overrides), one after another within one wall-clock budget; each finished
-# run becomes its record (`kuramoto-jax record`: experiments/kuranet/records/table2_<dataset>/ in this checkout),
+# run becomes its record (`kuramoto-jax record`: experiments/kuranet/records/table2_<set>/ for each cell's headline
+# config, the config's name for a variant, in this checkout),
 # and the records and run logs are packed into one archive.
 #
 # Usage (from the repository root):  bash benchmarks/kuranet_gpu_energy.sh OUT_DIR
@@ -41,14 +42,22 @@ for name in $only; do
   rc=$?
   echo "--- $name exit $rc after $(( $(date +%s) - t0 ))s"
   if [ "$rc" -eq 0 ]; then
-    dataset="${name#cluster_}"; dataset="${dataset%_energy_10seeds_w128}"  # e.g. spirals_fourier
-    "$py" -m kuramoto_jax.cli record "$out/$name" --name "table2_$dataset" --overwrite \
-      --note "Table II, $dataset: 10 seeds, width 128, energy-gap term in training" || echo "--- $name: no record"
+    # The headline config of each Table II cell gives the record table2_<set>; variants keep their config's name.
+    case "$name" in
+      cluster_circles_energy_10seeds_w128) record=table2_circles ;;
+      cluster_moons_energy_decay_10seeds_w128) record=table2_moons ;;
+      cluster_spirals_energy_10seeds_w128) record=table2_spirals ;;
+      cluster_gmm_avg_energy_10seeds_w128) record=table2_gmm_avg ;;
+      *) record="$name" ;;
+    esac
+    "$py" -m kuramoto_jax.cli record "$out/$name" --name "$record" --overwrite \
+      --note "Table II, $name: 10 seeds, width 128, energy-gap term in training; GPU queue" || echo "--- $name: no record"
   else
     tail -n 5 "$out/$name.log"
   fi
 done
-records=$(ls -d experiments/kuranet/records/table2_* 2>/dev/null)
+records=$(for name in $only; do ls -d "experiments/kuranet/records/$name" 2>/dev/null; done; \
+          ls -d experiments/kuranet/records/table2_* 2>/dev/null)
 # Run folders keep no checkpoints in the archive (records never hold them).
 tar -czf "$out/kuranet_energy.tar.gz" --exclude=checkpoints $records \
   -C "$out" $(cd "$out" && ls -d cluster_* 2>/dev/null)

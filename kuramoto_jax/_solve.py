@@ -212,10 +212,7 @@ def simulate(
         ys, stats = _scan_solve(terms, solver_obj, y0, save_fn, *plan, detach_steps=detach)
         return package(ts_out, ys, observe, second, check_finite, stats)
     if detach:
-        raise ValueError(
-            f"`gradient_from` needs a fixed-step solve of known length (a named fixed-step solver, "
-            f"t1 - t0 and ts on the dt grid, no adjoint, stepsize_controller or progress); got solver={name!r}"
-        )
+        raise ValueError(f"{_GRADIENT_FROM_FIXED_STEP}; got solver={name!r}")
     if stepsize_controller is None:
         stepsize_controller = (
             diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=0.3, icoeff=0.3)
@@ -250,13 +247,19 @@ def simulate(
     return package(sol.ts, sol.ys, observe, second, check_finite, dict(sol.stats))
 
 
+_GRADIENT_FROM_FIXED_STEP = ("`gradient_from` needs a fixed-step solve of known length (a named fixed-step solver, "
+                             "t1 - t0 and ts on the dt grid, no adjoint, stepsize_controller or progress)")
+
+
 def _detach_steps(gradient_from, times) -> int:
     """Steps from t0 to `gradient_from` (0 for None), checked against the times as passed (concrete
     NumPy values even under jit)."""
     if gradient_from is None:
         return 0
     t0, t1, dt, ts = times
-    if dt is None or not all(v.is_concrete(x) for x in (gradient_from, t0, t1, dt, ts)):
+    if dt is None:
+        raise ValueError(_GRADIENT_FROM_FIXED_STEP + "; got dt=None")
+    if not all(v.is_concrete(x) for x in (gradient_from, t0, t1, dt, ts)):
         raise ValueError("`gradient_from` needs concrete (not traced) gradient_from, t0, t1, dt and ts; got "
                          f"gradient_from={v.describe(gradient_from)}, ts={v.describe(ts)}")
     first = float(np.asarray(ts)[0]) if ts is not None else float(t1)

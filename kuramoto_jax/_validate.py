@@ -37,6 +37,13 @@ def one_of(name: str, value: Any, choices) -> Any:
     return value
 
 
+def integer(name: str, value: Any, minimum: int) -> int:
+    """`value` as an int if it is an integer (not a bool) >= `minimum`; otherwise a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def as_array(name: str, x: Any, *, dtype=None) -> jax.Array:
     """Convert to a JAX array (keeping tracers), with a clear error for junk."""
     if x is None:

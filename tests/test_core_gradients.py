@@ -202,5 +202,7 @@ def test_gradient_from_rejects_what_it_cannot_do():
         kj.simulate(model, theta0, t1=2.0, dt=0.1, ts=ts, solver="euler", gradient_from=0.55)
     with pytest.raises(ValueError, match="`gradient_from` needs a fixed-step solve.*'tsit5'"):
         kj.simulate(model, theta0, t1=2.0, dt=0.1, ts=ts, solver="tsit5", gradient_from=0.5)
+    with pytest.raises(ValueError, match="`gradient_from` needs a fixed-step solve.*got dt=None"):
+        kj.simulate(model, theta0, t1=2.0, ts=ts, solver="tsit5", gradient_from=0.5)
     with pytest.raises(ValueError, match="`gradient_from` is not used by StuartLandau"):
         kj.simulate(kj.StuartLandau(omega, kj.Dense(K)), jnp.ones(6, complex), t1=1.0, dt=0.1, gradient_from=0.5)

@@ -344,3 +344,5 @@ def test_fourier_features_enter_as_cos_and_sin_and_train(x64):
     assert np.abs(np.asarray(g.fourier)).max() > 0
     with pytest.raises(ValueError, match="`fourier_features` must be an int >= 0, got -1"):
         kn.init_coupling(jax.random.key(0), 3, (6,), fourier_features=-1)
+    with pytest.raises(ValueError, match="`fourier_scale` must be a number > 0, got True"):
+        kn.init_coupling(jax.random.key(0), 3, (6,), fourier_features=2, fourier_scale=True)

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import one_of
+from .._validate import integer, one_of
 
 NORMALISATIONS = ("global", "clusters", "clusters_centred", "clusters_graph_centred", "none")
 """How pair logits become couplings K (n, n): see `normalise`."""
@@ -81,13 +81,11 @@ class PairMLP(eqx.Module):
         hidden = tuple(int(h) for h in hidden)
         if len(hidden) == 0 or min(hidden) < 1:
             raise ValueError(f"`hidden` must be a non-empty list of positive widths, got {hidden!r}")
-        if isinstance(fourier_features, bool) or not isinstance(fourier_features, (int, np.integer)) \
-                or fourier_features < 0:
-            raise ValueError(f"`fourier_features` must be an int >= 0, got {fourier_features!r}")
-        if not (isinstance(fourier_scale, (int, float)) and fourier_scale > 0):
+        m = integer("fourier_features", fourier_features, 0)
+        if isinstance(fourier_scale, bool) or not isinstance(fourier_scale, (int, float, np.integer, np.floating)) \
+                or not fourier_scale > 0:
             raise ValueError(f"`fourier_scale` must be a number > 0, got {fourier_scale!r}")
         dtype = dtype or jnp.result_type(float)
-        m = int(fourier_features)
         widths = (2 * (int(num_features) + 2 * m),) + hidden
         keys = jax.random.split(key, len(widths))
         # The Fourier matrix draws from a key folded off the MLP's, which keeps the MLP's draws of m = 0.

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import integer
+
 TEXTURES = ("brick", "grass", "gravel", "moon", "hubble_deep_field")
 """Textures of `texture_mosaic`: names of scikit-image's bundled images (`skimage.data`)."""
 
@@ -47,13 +49,8 @@ def texture(name: str) -> np.ndarray:
     return img[rows, cols]
 
 
-def _check_int(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"`{name}` must be an int >= {lo}, got {value!r}")
-
-
 def _check_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value >= 0:
         raise ValueError(f"`{name}` must be a float >= 0, got {value!r}")
 
 
@@ -102,10 +99,10 @@ def texture_mosaic(height: int = 384, width: int = 384, num_segments: int = 4, s
         (image (h, w, 3) float32 in [0, 1], segments (h, w) int32 in [0, k)); every segment is present.
         Before noise and illumination every segment's intensity has mean 0.5 and std 0.15 (up to clipping).
     """
-    _check_int("height", height, 8)
-    _check_int("width", width, 8)
-    _check_int("num_segments", num_segments, 2)
-    _check_int("seed", seed, 0)
+    integer("height", height, 8)
+    integer("width", width, 8)
+    integer("num_segments", num_segments, 2)
+    integer("seed", seed, 0)
     _check_float("noise", noise)
     _check_float("illumination", illumination)
     textures = tuple(textures)
@@ -151,7 +148,7 @@ def local_texture_features(image, window: int = 9):
     image = np.asarray(image, np.float64)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"`image` must have shape (h, w, 3), got {image.shape}")
-    _check_int("window", window, 1)
+    integer("window", window, 1)
     g = image.mean(-1)
     mean = uniform_filter(g, window, mode="reflect")
     var = np.maximum(uniform_filter(g * g, window, mode="reflect") - mean**2, 0.0)

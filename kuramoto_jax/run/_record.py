@@ -64,7 +64,7 @@ def make_record(run_dir, *, root=".", name: str | None = None, note: str | None 
             shipped (the differing keys are named), or the record exists; nothing is written.
     """
     from ._load import load_run
-    from ._report import _defaults, _diff, _strip
+    from ._report import config_differences
     from ._study import resolve
 
     root = pathlib.Path(root)
@@ -82,8 +82,7 @@ def make_record(run_dir, *, root=".", name: str | None = None, note: str | None 
     if not shipped.is_file():
         raise ConfigError(f"RUN_DIR: the run names config {config_name!r}, but {shipped} does not exist")
     resolved = resolve(shipped, check=False)
-    diffs = _diff(_strip(run.config), _strip(resolved.to_dict()), defaults=_defaults(resolved.config),
-                  first="the run")
+    diffs = config_differences(run.config, resolved, first="the run")
     if run.meta.get("precision", resolved.precision) != resolved.precision:
         diffs.append(f"precision: {run.meta.get('precision')!r} in the run, {resolved.precision!r} in the config")
     if diffs:

@@ -136,6 +136,13 @@ def _defaults(config) -> dict:
         return {}
 
 
+def config_differences(config: dict, resolved, first: str = "the record") -> list[str]:
+    """Differences between a run's config (`first` names it) and a shipped config resolved today
+    (`resolved`, a ResolvedRun), reserved keys aside; keys the run lacks count only where the
+    shipped config does not hold the study's default."""
+    return _diff(_strip(config), _strip(resolved.to_dict()), defaults=_defaults(resolved.config), first=first)
+
+
 def check_record(root: pathlib.Path, key: str, rec: dict) -> list[str]:
     """Problems of one record: metadata, size, and its config against the shipped config resolved today."""
     from ._config import ConfigError
@@ -175,7 +182,7 @@ def check_record(root: pathlib.Path, key: str, rec: dict) -> list[str]:
     except ConfigError as err:
         problems.append(f"record {key}: its config configs/{name}.yaml no longer resolves: {err}")
         return problems
-    diffs = _diff(_strip(rec["config"]), _strip(resolved.to_dict()), defaults=_defaults(resolved.config))
+    diffs = config_differences(rec["config"], resolved)
     if diffs:
         problems.append(f"record {key}: config.yaml differs from configs/{name}.yaml resolved today: "
                         + "; ".join(diffs[:5]) + (f" (and {len(diffs) - 5} more)" if len(diffs) > 5 else ""))
