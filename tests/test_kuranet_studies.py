@@ -57,6 +57,21 @@ def test_global_smoke_run(tmp_path):
             kn.load(other)
 
 
+def test_global_large_regimes_for_the_chosen_member_only(tmp_path):
+    # Scoring the Size regimes for the chosen member only gives that member's values of the full run, with no
+    # per-member spread, and the same fan-in peak (from the chosen member's Data+Size run). Seed 2 chooses member 1,
+    # so a mix-up of the member's index with its row in the large regimes' arrays would show.
+    sets = ("seed=2", "ref_burn_in_steps=10", "ref_size_burn_in_steps=40")
+    full = _run(tmp_path / "full", "global_smoke", *sets)
+    only = _run(tmp_path / "best_only", "global_smoke", *sets, "large_best_only=true")
+    assert full["best_seed"] == only["best_seed"] == 1
+    for key in ("V_size", "V_data_size", "control_V_size", "V_size_ref", "V_data_size_ref", "fan_in_peak_tau",
+                "V_data", "V_data_s0"):
+        assert only[key] == pytest.approx(full[key], rel=1e-5, abs=1e-7), key
+    assert full["V_size"] == full["V_size_s1"] != full["V_size_s0"]
+    assert "V_size_s1" not in only and "V_size_mean" not in only
+
+
 def test_a_model_with_fourier_features_reloads(tmp_path):
     """The Fourier matrix B is part of the saved model: `kn.load` gives the couplings the study evaluated."""
     _run(tmp_path, "global_smoke", "model.fourier_features=3", "model.fourier_scale=0.5", "ref_eval=false",

@@ -17,17 +17,15 @@ the true segments, next to k-means on the raw pixel features (`sbd_kmeans_pixels
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
-import dataclasses
-
-import jax
 import numpy as np
 
 from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig
 
-from .common import ModelConfig, ReferenceProtocol, cluster_summary, fit_options, select
+from .common import ModelConfig, ReferenceProtocol, cluster_summary, fit_options, pop_large_regimes, select
 from .figures import cluster_figures, segment_outputs
 
 DATASETS = list(kn.DATASETS) + ["image"]
@@ -130,9 +128,7 @@ def _run_one(c, ctx, k, prefix):
                      eval_graphs=c.eval_graphs, reference=c.reference(), block_rows=c.model.block_rows,
                      large_members=[b] if c.large_best_only else None)
     per_member = dict(ev.per_member, val_L=fitted.val)
-    # With large_best_only the large regimes hold the chosen member only: plain metrics, no spread.
-    metrics = {prefix + n_: float(per_member.pop(n_)[0]) for n_ in list(per_member)
-               if c.large_best_only and "_size" in n_}
+    metrics = pop_large_regimes(per_member, prefix) if c.large_best_only else {}
     hist = np.asarray(fitted.history.get("loss", []), float).reshape(-1, fitted.members)
     metrics |= {prefix + "train_time_s": fitted.train_time_s, prefix + "best_seed": float(b),
                 prefix + "time_per_step_s": fitted.train_time_s / max(fitted.steps_run, 1),

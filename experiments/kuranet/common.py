@@ -53,6 +53,15 @@ def select(metrics: dict, per_member: dict, best: int, prefix: str = "") -> None
             metrics.update({f"{prefix}{name}_s{j}": float(x) for j, x in enumerate(v)})
 
 
+def pop_large_regimes(per_member: dict, prefix: str = "") -> dict:
+    """Metrics of the Size and Data+Size regimes scored for the chosen member only (`large_members=[best]`).
+
+    Those per-member entries hold one value, not M: they leave `per_member` (so `select` does not
+    index them by member) and become plain metrics, with no spread over members.
+    """
+    return {prefix + name: float(np.asarray(per_member.pop(name))[0]) for name in list(per_member) if "_size" in name}
+
+
 def fit_options(c) -> dict:
     """Keyword arguments of `kn.fit` from a study config."""
     from kuramoto_jax.run import make_optimizer

@@ -24,7 +24,7 @@ import numpy as np
 from kuramoto_jax import kuranet as kn
 from kuramoto_jax.run import OptimizerConfig
 
-from .common import ModelConfig, ReferenceProtocol, fit_options, select
+from .common import ModelConfig, ReferenceProtocol, fit_options, pop_large_regimes, select
 
 
 @dataclass
@@ -49,6 +49,8 @@ class Config(ReferenceProtocol):
     window_steps: int = field(default=50, metadata={"ge": 1, "help": "Euler steps in the loss window"})
     eval_graphs: int = field(default=50, metadata={"ge": 1, "help": "n-sized test graphs of the Data regime"})
     large: bool = field(default=True, metadata={"help": "evaluate the Size and Data+Size regimes"})
+    large_best_only: bool = field(default=False, metadata={
+        "help": "evaluate the Size regimes for the chosen member only (no spread there; saves time on a CPU)"})
     checkpoint_every: int = field(default=500, metadata={"ge": 1, "help": "steps between checkpoints"})
     val_graphs: int = field(default=16, metadata={"ge": 1, "help": "validation graphs (training set) for best-step selection"})
     val_every: int = field(default=100, metadata={"ge": 1, "help": "steps between validations"})
@@ -72,10 +74,12 @@ def run(config: Config, ctx) -> dict[str, float]:
     ctx.log(f"chosen member {b} (validation V {fitted.val[b]:.4f}); kept steps {fitted.best_steps.tolist()}")
     ev = kn.evaluate(task, fitted, test_raw, train_raw if c.large else None, key=ctx.key("eval"),
                      eval_graphs=c.eval_graphs, reference=c.reference(), block_rows=c.model.block_rows,
-                     keep_large=("V_t", "trace", "fan_in"))
+                     keep_large=("V_t", "trace", "fan_in"), large_members=[b] if c.large_best_only else None)
+    big = 0 if c.large_best_only else b  # the chosen member's row in the large regimes' arrays
     train_V, train_C = (np.asarray(h.get(k, []), float).reshape(-1, fitted.members).T for k in ("loss", "C_x"))
     per_member = dict(ev.per_member)
-    metrics = {"best_seed": float(b), "num_seeds": float(fitted.members), "best_val_V": float(fitted.val[b]),
+    metrics = pop_large_regimes(per_member) if c.large_best_only else {}
+    metrics |= {"best_seed": float(b), "num_seeds": float(fitted.members), "best_val_V": float(fitted.val[b]),
                "best_step": float(fitted.best_steps[b]), "V_data_std_over_graphs": float(np.std(ev.arrays["data_V"][b])),
                "final_train_loss": float(np.mean(train_V[b, -50:])) if c.steps else float("nan"),
                "train_time_s": fitted.train_time_s, "time_per_step_s": fitted.train_time_s / max(fitted.steps_run, 1),
@@ -93,8 +97,8 @@ def run(config: Config, ctx) -> dict[str, float]:
                     **{k: v for k, v in ev.arrays.items() if k != "data_graphs" and not k.endswith("final")},
                     **{f"per_seed_{k}": np.asarray(v, float) for k, v in per_member.items()})
     if c.large:
-        _fan_in_peak(c, ctx, np.asarray(test_raw), ev.arrays["data_size_fan_in"][b], metrics)
-    _figures(c, ctx, train_V[b], train_C[b], b, metrics)
+        _fan_in_peak(c, ctx, np.asarray(test_raw), ev.arrays["data_size_fan_in"][big], metrics)
+    _figures(c, ctx, train_V[b], train_C[b], b, big, metrics)
     ctx.summary(
         f"KuraNet global synchrony, Case {c.case}, {fitted.members} member(s) (member {b} chosen by validation): "
         f"circular variance V (control) Data {metrics['V_data']:.4f} ({metrics['control_V_data']:.4f})"
@@ -122,7 +126,7 @@ def _fan_in_peak(c, ctx, raw, fan, metrics):
             metrics[f"fan_in_peak_{name}"] = float(0.5 * (edges[i][idx[i]] + edges[i][idx[i] + 1]))
 
 
-def _figures(c, ctx, loss, C_x, b, metrics):
+def _figures(c, ctx, loss, C_x, b, big, metrics):
     import matplotlib.pyplot as plt
 
     arrays = dict(np.load(ctx.out_dir / "arrays.npz"))
@@ -138,7 +142,7 @@ def _figures(c, ctx, loss, C_x, b, metrics):
         ts = c.dt * np.arange(1, c.burn_in_steps + c.window_steps + 1)
         fig, ax = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
         for a, who, title in ((ax[0], "", "trained"), (ax[1], "control_", "control (untrained)")):
-            a.plot(ts, np.mod(arrays[f"data_size_{who}trace"][b], 2 * np.pi), ",", alpha=0.5)
+            a.plot(ts, np.mod(arrays[f"data_size_{who}trace"][big], 2 * np.pi), ",", alpha=0.5)
             a.axvline(c.burn_in_steps * c.dt, color="k", lw=0.5)
             a.set(xlabel="t", title=f"{title}: V = {metrics[f'{who}V_data_size']:.3f} (n = {c.test_size})")
         ax[0].set_ylabel("θ mod 2π")
