@@ -324,6 +324,8 @@ def test_detach_burn_in_keeps_the_loss_and_drops_the_burn_in_gradient(x64):
     assert np.abs(leaves(g_full) - leaves(g_cut)).max() > 1e-6
     with pytest.raises(ValueError, match="`detach_burn_in` must be True or False, got 1"):
         kn.GlobalTask("III", detach_burn_in=1)
+    with pytest.raises(ValueError, match=r"`initial_phases` must be one of \('zero', 'uniform'\), got 'gaussian'"):
+        kn.GlobalTask("III", initial_phases="gaussian")
 
 
 def test_fourier_features_enter_as_cos_and_sin_and_train(x64):

@@ -41,7 +41,7 @@ class Config(ReferenceProtocol):
         name="adam", learning_rate=1e-3, schedule="cosine", clip_norm=1.0))
     model: ModelConfig = field(default_factory=ModelConfig)
     initial_phases: str = field(default="zero", metadata={
-        "choices": ["zero", "uniform"],
+        "choices": list(kn.GLOBAL_INITIAL_PHASES),
         "help": "θ_i(0): 'zero' (all in phase, as the reference code: synchrony must be kept against the "
                 "disorder) or 'uniform' U(0, 2π) (synchrony must be reached from incoherence: much harder)"})
     dt: float = field(default=0.1, metadata={"gt": 0, "help": "Euler step"})

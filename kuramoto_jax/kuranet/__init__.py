@@ -74,10 +74,10 @@ from ._metrics import (
 from ._protocol import Evaluation, Fitted, Reference, evaluate, fit, member, score
 from ._mosaic import TEXTURES, local_texture_features, texture, texture_mosaic
 from ._segmentation import kmeans_segments, segment, segment_subsets, subset_phases
-from ._tasks import CLUSTER_INITIAL_PHASES, ENERGY_DECAYS, ClusterTask, GlobalTask
+from ._tasks import CLUSTER_INITIAL_PHASES, ENERGY_DECAYS, GLOBAL_INITIAL_PHASES, ClusterTask, GlobalTask
 
 __all__ = [
-    "CASES", "CLUSTER_INITIAL_PHASES", "DATASETS", "ENERGY_DECAYS", "MAX_DELAY_STEPS", "NORMALISATIONS", "TEXTURES", "ClusterTask", "CouplingFunction", "Disorder",
+    "CASES", "CLUSTER_INITIAL_PHASES", "DATASETS", "ENERGY_DECAYS", "GLOBAL_INITIAL_PHASES", "MAX_DELAY_STEPS", "NORMALISATIONS", "TEXTURES", "ClusterTask", "CouplingFunction", "Disorder",
     "Evaluation", "Fitted", "GlobalTask", "PairMLP", "Reference", "best_dice", "binned_mean",
     "block_control_matrix", "circles", "dataset_pools", "cluster_loss", "cluster_window_loss", "coupling_matrix", "energy_gap", "evaluate",
     "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "image_pools", "init_coupling", "kmeans_segments", "load", "local_texture_features",

@@ -30,6 +30,8 @@ from ._dynamics import simulate_window
 from ._losses import cluster_loss, cluster_window_loss, energy_gap
 from ._metrics import fan_in, feature_correlation
 
+GLOBAL_INITIAL_PHASES = ("zero", "uniform")
+"""θ(0) of the global task (`GlobalTask.initial_phases`)."""
 CLUSTER_INITIAL_PHASES = ("gaussian", "uniform", "splay")
 """θ(0) of the cluster task (`ClusterTask.initial_phases`)."""
 ENERGY_DECAYS = ("none", "linear", "cosine")
@@ -72,8 +74,7 @@ class GlobalTask:
 
     def __post_init__(self):
         one_of("case", self.case, CASES)
-        if self.initial_phases not in ("zero", "uniform"):
-            raise ValueError(f"`initial_phases` must be 'zero' or 'uniform', got {self.initial_phases!r}")
+        one_of("initial_phases", self.initial_phases, GLOBAL_INITIAL_PHASES)
         if not isinstance(self.detach_burn_in, bool):
             raise ValueError(f"`detach_burn_in` must be True or False, got {self.detach_burn_in!r}")
 
