@@ -46,7 +46,7 @@ for name in $only; do
     case "$name" in
       cluster_circles_energy_10seeds_w128) record=table2_circles ;;
       cluster_moons_energy_decay_10seeds_w128) record=table2_moons ;;
-      cluster_spirals_energy_10seeds_w128) record=table2_spirals ;;
+      cluster_spirals_fourier_energy_decay_10seeds_w128) record=table2_spirals ;;
       cluster_gmm_avg_energy_10seeds_w128) record=table2_gmm_avg ;;
       *) record="$name" ;;
     esac
