@@ -70,6 +70,8 @@ def test_global_large_regimes_for_the_chosen_member_only(tmp_path):
         assert only[key] == pytest.approx(full[key], rel=1e-5, abs=1e-7), key
     assert full["V_size"] == full["V_size_s1"] != full["V_size_s0"]
     assert "V_size_s1" not in only and "V_size_mean" not in only
+    # The members' validation values are metrics, so a record shows why its member was chosen.
+    assert only["val_V"] == only["best_val_V"] == only["val_V_s1"] < only["val_V_s0"]
 
 
 def test_a_model_with_fourier_features_reloads(tmp_path):

@@ -77,7 +77,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                      keep_large=("V_t", "trace", "fan_in"), large_members=[b] if c.large_best_only else None)
     big = 0 if c.large_best_only else b  # the chosen member's row in the large regimes' arrays
     train_V, train_C = (np.asarray(h.get(k, []), float).reshape(-1, fitted.members).T for k in ("loss", "C_x"))
-    per_member = dict(ev.per_member)
+    per_member = dict(ev.per_member, val_V=fitted.val)
     metrics = pop_large_regimes(per_member) if c.large_best_only else {}
     metrics |= {"best_seed": float(b), "num_seeds": float(fitted.members), "best_val_V": float(fitted.val[b]),
                "best_step": float(fitted.best_steps[b]), "V_data_std_over_graphs": float(np.std(ev.arrays["data_V"][b])),
