@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import kuramoto_jax as kj
 from kuramoto_jax import kuranet as kn
 
 
@@ -251,6 +252,23 @@ def test_fit_validates_on_val_task():
     fit = lambda t, **kw: kn.fit(t, pool, key=jax.random.key(0), members=2, steps=0, hidden=(8,), val_graphs=4, **kw)
     np.testing.assert_allclose(fit(train_task, val_task=task).val, fit(task).val, rtol=1e-6)
     assert not np.allclose(fit(train_task).val, fit(task).val, rtol=1e-3)
+
+
+def test_reference_validation_scores_the_data_cells_protocol():
+    # val_protocol = "reference" (the studies' config): validation scores each member exactly as the reference
+    # protocol scores the Data regime (the loss window after ref_burn_in_steps), on the validation graphs.
+    from kuramoto_jax.experiments.kuranet.common import ReferenceProtocol
+
+    pool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 400, seed=0)[:2])
+    task, key = kn.ClusterTask(n=20, burn_in_steps=2, window_steps=5), jax.random.key(0)
+    fit = lambda val_task: kn.fit(task, pool, key=key, members=2, steps=0, hidden=(8,), val_graphs=4, val_task=val_task)
+    reference = fit(ReferenceProtocol(ref_burn_in_steps=30, val_protocol="reference").validation_task(task))
+    val_set = jax.vmap(task.graph, (0, None))(jax.random.split(kj.stream_key(key, "validation"), 4), pool)
+    scored = kn.score(task, reference, val_set, reference=(30, 5))
+    np.testing.assert_allclose(reference.val, scored["L_ref"].mean(axis=1), rtol=1e-5)
+    window = fit(ReferenceProtocol(ref_burn_in_steps=30).validation_task(task))
+    np.testing.assert_allclose(window.val, scored["L"].mean(axis=1), rtol=1e-5)
+    assert not np.allclose(window.val, reference.val, rtol=1e-2)
 
 
 def test_energy_decay_schedules_the_term():

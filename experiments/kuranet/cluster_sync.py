@@ -120,7 +120,7 @@ def _run_one(c, ctx, k, prefix):
         f: getattr(c, f) for f in ("energy_weight", "energy_decay", "energy_label_order", "energy_members")})
     ctx.log(f"{c.dataset} (k = {k}): training {c.steps} steps on n = {c.n} graphs, {c.num_seeds} member(s) at once")
     name = f"clusters_{c.dataset}" + (str(k) if c.dataset == "gmm" else "")
-    fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=task,
+    fitted = kn.fit(train_task, train_pool, key=ctx.key("fit", k), ctx=ctx, name=name, val_task=c.validation_task(task),
                     **fit_options(c))
     b = fitted.best
     ctx.log(f"kept steps {fitted.best_steps.tolist()}; chosen member {b} (validation L {fitted.val[b]:.4f})")

@@ -69,7 +69,7 @@ def run(config: Config, ctx) -> dict[str, float]:
                          c.detach_burn_in)
     ctx.log(f"case {c.case}: training {c.num_seeds} member(s) x {c.steps} steps on n = {c.n} graphs")
     fitted = kn.fit(task, train_raw, key=ctx.key("fit"), ctx=ctx, name=f"global_case{c.case}",
-                    **fit_options(c))
+                    val_task=c.validation_task(task), **fit_options(c))
     b, h = fitted.best, fitted.history
     ctx.log(f"chosen member {b} (validation V {fitted.val[b]:.4f}); kept steps {fitted.best_steps.tolist()}")
     ev = kn.evaluate(task, fitted, test_raw, train_raw if c.large else None, key=ctx.key("eval"),
