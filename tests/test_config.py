@@ -45,6 +45,24 @@ def test_defaults_and_nested():
     assert cfg.optimizer.name == "adam" and cfg.span == (0.0, 1.0)
 
 
+@dataclass
+class Study:
+    optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
+        name="adam", learning_rate=1e-2, schedule="cosine", clip_norm=1.0))
+    model: Model = field(default_factory=lambda: Model(hidden=64, activation="relu"))
+
+
+def test_a_partial_section_keeps_the_studys_own_defaults():
+    # A study's section default is its own (cosine schedule, clipping), not the section class's bare defaults
+    # (constant, no clipping): setting one key in YAML or with --set changes that key only.
+    for cfg in (from_dict(Study, {"optimizer": {"learning_rate": 3e-4}, "model": {"hidden": 8}}),
+                from_dict(Study, apply_overrides({}, Study, parse_overrides(["optimizer.learning_rate=3e-4",
+                                                                               "model.hidden=8"])))):
+        assert cfg.optimizer == OptimizerConfig(name="adam", learning_rate=3e-4, schedule="cosine", clip_norm=1.0)
+        assert cfg.model == Model(hidden=8, activation="relu")
+    assert from_dict(Study, {"optimizer": {"clip_norm": None}}).optimizer.clip_norm is None
+
+
 def test_int_accepted_for_float_and_converted():
     cfg = build({"K": 2, "span": [0, 3]})
     assert isinstance(cfg.K, float) and cfg.K == 2.0

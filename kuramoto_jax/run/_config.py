@@ -273,7 +273,7 @@ def from_dict(cls, data: Mapping | None, *, path: str = ""):
     for name, f in fields.items():
         sub = _join(path, name)
         if name in data:
-            kwargs[name] = _coerce(data[name], hints[name], sub, f.metadata)
+            kwargs[name] = _coerce(_over_default(f, data[name]), hints[name], sub, f.metadata)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"config key `{sub}` is required ({type_name(hints[name])}); it has no default")
     try:
@@ -282,6 +282,21 @@ def from_dict(cls, data: Mapping | None, *, path: str = ""):
         raise
     except (TypeError, ValueError) as err:  # a __post_init__ check of the study
         raise ConfigError(f"config {_where(path)}: {err}") from None
+
+
+def _over_default(f: dataclasses.Field, value: Any) -> Any:
+    """A partial section over the field's own default: `optimizer: {learning_rate: 3e-4}` keeps the
+    schedule and clipping the study set in its default, not the section class's bare defaults."""
+    if not isinstance(value, Mapping):
+        return value
+    default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    if not (dataclasses.is_dataclass(default) and not isinstance(default, type)):
+        return value
+    base = to_dict(default)
+    for key, sub in value.items():
+        field_ = fields_of(type(default)).get(key)
+        base[key] = _over_default(field_, sub) if field_ is not None and isinstance(sub, Mapping) else sub
+    return base
 
 
 def to_dict(config) -> dict:
