@@ -271,6 +271,27 @@ def test_reference_validation_scores_the_data_cells_protocol():
     assert not np.allclose(window.val, reference.val, rtol=1e-2)
 
 
+def test_graphs_per_step_averages_the_loss_over_the_members_graphs():
+    # A pool of exactly n oscillators from all-in-phase starts: every training graph is the same network up to a
+    # permutation, and V is permutation invariant, so the mean over B = 3 graphs per step is each graph's loss and
+    # training follows the one-graph run step for step (a sum, or graphs mixed across members, would not).
+    pool = kn.sample_disorder(jax.random.key(3), "I", 12).raw
+    task = kn.GlobalTask("I", n=12, burn_in_steps=2, window_steps=4)
+    fit = lambda B: kn.fit(task, pool, key=jax.random.key(0), members=2, steps=3, hidden=(8,), val_graphs=2,
+                           val_every=1, log_every=1, graphs_per_step=B)
+    one, three = fit(1), fit(3)
+    np.testing.assert_allclose(np.asarray(three.history["loss"]), np.asarray(one.history["loss"]), rtol=1e-4)
+    np.testing.assert_allclose(three.val, one.val, rtol=1e-4)
+    with pytest.raises(ValueError, match="graphs_per_step"):
+        fit(0)
+    # A scheduled cluster task: each member's B graphs carry that member's progress and index.
+    cpool = tuple(jnp.asarray(a) for a in kn.make_dataset("moons", 200, seed=0)[:2])
+    ctask = kn.ClusterTask(n=12, window_steps=3, energy_weight=0.5, energy_members=1)
+    f = kn.fit(ctask, cpool, key=jax.random.key(0), members=2, steps=2, hidden=(8,), val_graphs=2, graphs_per_step=2,
+               val_task=kn.ClusterTask(n=12, window_steps=3))
+    assert np.asarray(f.history["loss"]).shape == (2, 2) and np.all(np.isfinite(f.val))
+
+
 def test_energy_decay_schedules_the_term():
     x, y, _ = kn.make_dataset("moons", 12, seed=0)
     g = {"x": jnp.asarray(x), "y": jnp.asarray(y), "theta0": jnp.linspace(0.0, 6.0, 12)}

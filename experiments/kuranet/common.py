@@ -86,7 +86,8 @@ def fit_options(c) -> dict:
     return dict(members=c.num_seeds, steps=c.steps, optimizer=make_optimizer(c.optimizer, c.steps),
                 hidden=tuple(c.model.hidden), negative_slope=c.model.negative_slope, val_graphs=c.val_graphs,
                 val_every=c.val_every, checkpoint_every=c.checkpoint_every,
-                fourier_features=c.model.fourier_features, fourier_scale=c.model.fourier_scale)
+                fourier_features=c.model.fourier_features, fourier_scale=c.model.fourier_scale,
+                graphs_per_step=c.graphs_per_step)
 
 
 def cluster_summary(metrics: dict, prefix: str, what: str, fitted, large: bool, ref_eval: bool) -> str:

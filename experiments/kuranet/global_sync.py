@@ -37,6 +37,8 @@ class Config(ReferenceProtocol):
     train_size: int = field(default=10_000, metadata={"ge": 2, "help": "training samples (= n of the Size regime)"})
     test_size: int = field(default=10_000, metadata={"ge": 2, "help": "test samples (= n of the Data+Size regime)"})
     steps: int = field(default=1500, metadata={"ge": 0, "help": "training steps (one graph each)"})
+    graphs_per_step: int = field(default=1, metadata={
+        "ge": 1, "help": "graphs per member and training step, the loss their mean (1: the paper)"})
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
         name="adam", learning_rate=1e-3, schedule="cosine", clip_norm=1.0))
     model: ModelConfig = field(default_factory=ModelConfig)

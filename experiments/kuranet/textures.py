@@ -46,6 +46,8 @@ class Config:
     num_seeds: int = field(default=2, metadata={"ge": 1, "help": "members trained at once per image"})
     n: int = field(default=100, metadata={"ge": 2, "help": "oscillators per training graph"})
     steps: int = field(default=400, metadata={"ge": 0, "help": "training steps per image"})
+    graphs_per_step: int = field(default=1, metadata={
+        "ge": 1, "help": "graphs per member and training step, the loss their mean (1: the paper)"})
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
         name="adam", learning_rate=1e-2, schedule="cosine", clip_norm=1.0))
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -90,7 +90,7 @@ def _stack_init(keys, d, hidden, negative_slope, fourier_features=0, fourier_sca
 def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None, hidden: Sequence[int] = (32, 32),
         negative_slope: float = 0.2, val_graphs: int = 16, val_every: int = 100, checkpoint_every: int = 500,
         ctx=None, name: str = "kuranet", log_every: int = 50, val_task=None, fourier_features: int = 0,
-        fourier_scale: float = 1.0) -> Fitted:
+        fourier_scale: float = 1.0, graphs_per_step: int = 1) -> Fitted:
     """Train a seed ensemble of coupling networks on `task` (see the module docstring).
 
     Args:
@@ -99,7 +99,7 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         key: the fit's base key (typed or legacy); members, controls, batches and validation
             graphs draw from named streams of it.
         members: M, the ensemble size (seeds trained at once).
-        steps: training steps (one graph per member each).
+        steps: training steps (`graphs_per_step` graphs per member each).
         optimizer: an optax transformation for one member (default Adam 1e-3, clipped at norm 1).
         hidden: hidden widths of the pair MLP.
         negative_slope: LeakyReLU slope.
@@ -115,6 +115,8 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         fourier_features: m, the Fourier features of each oscillator's features (`PairMLP`; 0: the
             paper's MLP on the raw features).
         fourier_scale: std of the Fourier frequencies.
+        graphs_per_step: B, graphs drawn per member and step; the loss (and its aux) is their mean
+            (1: the paper's one graph per step, drawn exactly as before).
 
     Returns:
         A `Fitted`.
@@ -126,6 +128,8 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
     key = prng_key("key", key)
     if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
         raise ValueError(f"`members` must be a positive int, got {members!r}")
+    if isinstance(graphs_per_step, bool) or not isinstance(graphs_per_step, (int, np.integer)) or graphs_per_step < 1:
+        raise ValueError(f"`graphs_per_step` must be a positive int, got {graphs_per_step!r}")
     if task.n > task.pool_size(pool):
         raise ValueError(f"the task's n = {task.n} exceeds the training pool ({task.pool_size(pool)} samples)")
     M, d = int(members), task.num_features(pool)
@@ -141,7 +145,9 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
     def eval_fn(net, _key):
         return {"loss": jnp.mean(jax.vmap(lambda g: val_task.loss(net, g)[0])(val_set))}
 
-    draw = jax.jit(jax.vmap(lambda k: task.graph(k, pool)))
+    B = int(graphs_per_step)
+    one_graph = lambda k: task.graph(k, pool)
+    draw = jax.jit(jax.vmap(one_graph if B == 1 else lambda k: jax.vmap(one_graph)(jax.random.split(k, B))))
     if getattr(task, "scheduled", False):  # the loss follows the progress p = step / steps and the member
         dtype = jnp.result_type(float)
         batch_fn = lambda step, ks: draw(ks) | {"progress": jnp.full((M,), step / max(int(steps), 1), dtype),
@@ -150,7 +156,12 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         batch_fn = lambda step, ks: draw(ks)
 
     def loss_fn(net, graph, _key):
-        return task.loss(net, graph)
+        if B == 1:
+            return task.loss(net, graph)
+        # The B graphs of this member share its progress and member index (scalars per member).
+        axes = {k: None if k in ("progress", "member") else 0 for k in graph}
+        losses, aux = jax.vmap(task.loss, (None, axes))(net, graph)
+        return jnp.mean(losses), jax.tree.map(lambda a: jnp.mean(a, axis=0), aux)
 
     t0 = time.perf_counter()
     res = train(loss_fn, params=nets0, optimizer=optimizer, num_steps=int(steps), key=kj.stream_key(key, "train"),
