@@ -14,9 +14,8 @@
 #   KN_BUDGET    total wall-clock seconds (default 480): a run that would start with fewer than KN_MIN_LEFT
 #                seconds left is skipped, and a running one is stopped at the budget's end
 #   KN_MIN_LEFT  least seconds left to start a run (default 60)
-#   KN_ONLY      space-separated config stems to run, in order (default: the GMM average, the one Table II headline
-#                whose Data cell is still above the paper's; every table2_* record was made on a CPU, and a run
-#                here replaces its record)
+#   KN_ONLY      space-separated config stems to run, in order (default: the GMM average, the longest Table II
+#                headline on a CPU; every table2_* record was made on a CPU, and a run here replaces its record)
 #   KN_EXTRA     extra arguments for every run (for a CPU check of the script only, e.g. "--set steps=2 ...";
 #                runs with overrides are not records)
 #                (`kuramoto-jax record` refuses such runs, so they leave no record)
@@ -29,7 +28,7 @@ export PYTHONUNBUFFERED=1
 py="${PYTHON:-python}"
 budget="${KN_BUDGET:-480}"
 min_left="${KN_MIN_LEFT:-60}"
-only="${KN_ONLY:-cluster_gmm_avg_energy_10seeds_w128}"
+only="${KN_ONLY:-cluster_gmm_avg_energy_refval_10seeds_w128}"
 extra="${KN_EXTRA:-}"
 end=$(( $(date +%s) + budget ))
 "$py" -c "import jax; print('jax', jax.__version__, jax.devices())" 2>&1 | tail -n 1
@@ -48,7 +47,7 @@ for name in $only; do
       cluster_circles_energy_10seeds_w128) record=table2_circles ;;
       cluster_moons_energy_decay_10seeds_w128) record=table2_moons ;;
       cluster_spirals_fourier_energy_decay_10seeds_w128) record=table2_spirals ;;
-      cluster_gmm_avg_energy_10seeds_w128) record=table2_gmm_avg ;;
+      cluster_gmm_avg_energy_refval_10seeds_w128) record=table2_gmm_avg ;;
       *) record="$name" ;;
     esac
     "$py" -m kuramoto_jax.cli record "$out/$name" --name "$record" --overwrite \
