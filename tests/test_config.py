@@ -61,6 +61,20 @@ def test_a_partial_section_keeps_the_studys_own_defaults():
         assert cfg.optimizer == OptimizerConfig(name="adam", learning_rate=3e-4, schedule="cosine", clip_norm=1.0)
         assert cfg.model == Model(hidden=8, activation="relu")
     assert from_dict(Study, {"optimizer": {"clip_norm": None}}).optimizer.clip_norm is None
+    # Two levels deep: the study's default for the inner section, not the outer section class's.
+    nested = from_dict(Nested, {"outer": {"inner": {"hidden": 8}}}).outer
+    assert nested == Outer(inner=Model(hidden=8, activation="relu"), tag="study")
+
+
+@dataclass
+class Outer:
+    inner: Model = field(default_factory=Model)
+    tag: str = "class"
+
+
+@dataclass
+class Nested:
+    outer: Outer = field(default_factory=lambda: Outer(inner=Model(hidden=5, activation="relu"), tag="study"))
 
 
 def test_int_accepted_for_float_and_converted():

@@ -269,6 +269,8 @@ def test_reference_validation_scores_the_data_cells_protocol():
     window = fit(ReferenceProtocol(ref_burn_in_steps=30).validation_task(task))
     np.testing.assert_allclose(window.val, scored["L"].mean(axis=1), rtol=1e-5)
     assert not np.allclose(window.val, reference.val, rtol=1e-2)
+    with pytest.raises(ValueError, match="val_protocol"):
+        ReferenceProtocol(val_protocol="best").validation_task(task)
 
 
 def test_graphs_per_step_averages_the_loss_over_the_members_graphs():

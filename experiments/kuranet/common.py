@@ -56,7 +56,9 @@ class ReferenceProtocol:
         protocol's Data burn-in, whose loss is then the reference score `kn.evaluate` reports (`*_data_ref`)."""
         if self.val_protocol == "reference":
             return dataclasses.replace(task, burn_in_steps=self.ref_burn_in_steps)
-        return task
+        if self.val_protocol == "window":
+            return task
+        raise ValueError(f"`val_protocol` must be 'window' or 'reference', got {self.val_protocol!r}")
 
 
 def select(metrics: dict, per_member: dict, best: int, prefix: str = "") -> None:

@@ -87,6 +87,10 @@ def _stack_init(keys, d, hidden, negative_slope, fourier_features=0, fourier_sca
                                                    fourier_scale))(keys)
 
 
+# Entries `fit` adds to a scheduled task's training graphs: one value per member, not per graph.
+_PER_MEMBER = ("progress", "member")
+
+
 def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None, hidden: Sequence[int] = (32, 32),
         negative_slope: float = 0.2, val_graphs: int = 16, val_every: int = 100, checkpoint_every: int = 500,
         ctx=None, name: str = "kuranet", log_every: int = 50, val_task=None, fourier_features: int = 0,
@@ -159,7 +163,7 @@ def fit(task, pool, *, key, members: int = 1, steps: int = 1000, optimizer=None,
         if B == 1:
             return task.loss(net, graph)
         # The B graphs of this member share its progress and member index (scalars per member).
-        axes = {k: None if k in ("progress", "member") else 0 for k in graph}
+        axes = {k: None if k in _PER_MEMBER else 0 for k in graph}
         losses, aux = jax.vmap(task.loss, (None, axes))(net, graph)
         return jnp.mean(losses), jax.tree.map(lambda a: jnp.mean(a, axis=0), aux)
 

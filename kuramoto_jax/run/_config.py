@@ -292,11 +292,15 @@ def _over_default(f: dataclasses.Field, value: Any) -> Any:
     default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
     if not (dataclasses.is_dataclass(default) and not isinstance(default, type)):
         return value
-    base = to_dict(default)
+    return _merged(to_dict(default), value)
+
+
+def _merged(base: Mapping, value: Mapping) -> dict:
+    """`value` over `base`, sub-mapping by sub-mapping (a nested section keeps the default's own values too)."""
+    out = dict(base)
     for key, sub in value.items():
-        field_ = fields_of(type(default)).get(key)
-        base[key] = _over_default(field_, sub) if field_ is not None and isinstance(sub, Mapping) else sub
-    return base
+        out[key] = _merged(out[key], sub) if isinstance(sub, Mapping) and isinstance(out.get(key), Mapping) else sub
+    return out
 
 
 def to_dict(config) -> dict:
