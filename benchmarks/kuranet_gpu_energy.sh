@@ -4,7 +4,8 @@
 # validation, width 128, the paper's normalisation and evaluation protocol, n = 10,000 Size regimes for the
 # chosen member), run as shipped (no overrides), one after another within one wall-clock budget; each finished
 # run becomes its record (`kuramoto-jax record`: experiments/kuranet/records/table2_<set>/ for each cell's headline
-# config, the config's name for a variant, in this checkout),
+# config, the config's name for a variant, in this checkout); the Case III headline
+# global_case3_long_burn_in_fourier_10seeds_w128 (record table1_case3) may be queued too with KN_ONLY,
 # and the records and run logs are packed into one archive.
 #
 # Usage (from the repository root):  bash benchmarks/kuranet_gpu_energy.sh OUT_DIR
@@ -48,17 +49,18 @@ for name in $only; do
       cluster_moons_energy_decay_10seeds_w128) record=table2_moons ;;
       cluster_spirals_fourier_energy_decay_10seeds_w128) record=table2_spirals ;;
       cluster_gmm_avg_energy_refval_10seeds_w128) record=table2_gmm_avg ;;
+      global_case3_long_burn_in_fourier_10seeds_w128) record=table1_case3 ;;
       *) record="$name" ;;
     esac
     "$py" -m kuramoto_jax.cli record "$out/$name" --name "$record" --overwrite \
-      --note "Table II, $name: 10 seeds, width 128, energy-gap term in training; GPU queue" || echo "--- $name: no record"
+      --note "$name: 10 seeds chosen by validation, width 128, as shipped; GPU queue" || echo "--- $name: no record"
   else
     tail -n 5 "$out/$name.log"
   fi
 done
 records=$(for name in $only; do ls -d "experiments/kuranet/records/$name" 2>/dev/null; done; \
-          ls -d experiments/kuranet/records/table2_* 2>/dev/null)
+          ls -d experiments/kuranet/records/table2_* experiments/kuranet/records/table1_case3 2>/dev/null)
 # Run folders keep no checkpoints in the archive (records never hold them).
 tar -czf "$out/kuranet_energy.tar.gz" --exclude=checkpoints $records \
-  -C "$out" $(cd "$out" && ls -d cluster_* 2>/dev/null)
+  -C "$out" $(cd "$out" && ls -d cluster_* global_* 2>/dev/null)
 echo "archive: $out/kuranet_energy.tar.gz"
