@@ -294,6 +294,31 @@ def test_graphs_per_step_averages_the_loss_over_the_members_graphs():
     assert np.asarray(f.history["loss"]).shape == (2, 2) and np.all(np.isfinite(f.val))
 
 
+def test_size_transfer_scores_m_subsets_and_the_whole_pool_as_data_size(x64):
+    # Networks of m oscillators drawn from the pool. At m = the pool's size every network is the whole pool in
+    # another order; from all-in-phase starts the coupling is permutation-equivariant and V permutation-invariant,
+    # so each equals the whole pool scored as one network (the Data+Size regime's network) to rounding.
+    pool = kn.sample_disorder(jax.random.key(3), "I", 24).raw
+    task = kn.GlobalTask("I", n=8, burn_in_steps=20, window_steps=5)
+    fitted = kn.fit(task, pool, key=jax.random.key(0), members=2, steps=2, hidden=(8,), val_graphs=2)
+    out = kn.size_transfer(task, fitted, pool, [8, 24], key=jax.random.key(1), graphs=3, reference=kn.Reference(40, 60))
+    assert set(out) == {8, 24} and out[8]["V"].shape == (2, 3) and out[24]["V_ref"].shape == (2, 3)
+    whole = jax.tree.map(lambda a: a[None], task.whole(jax.random.key(2), pool))
+    scored = kn.score(task, fitted, whole, reference=(40, 5))
+    np.testing.assert_allclose(out[24]["V"], np.repeat(scored["V"], 3, axis=1), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out[24]["V_ref"], np.repeat(scored["V_ref"], 3, axis=1), rtol=1e-9, atol=1e-12)
+    # Subsets of 8 are different networks: their V differ from graph to graph (not the n = 24 value repeated).
+    assert np.ptp(out[8]["V"][0]) > 1e-6 and not np.allclose(out[8]["V"], out[24]["V"])
+    # Only the members asked for.
+    one = kn.size_transfer(task, fitted, pool, [8], key=jax.random.key(1), graphs=3, members=[1])
+    np.testing.assert_allclose(one[8]["V"], out[8]["V"][1:], rtol=1e-12)
+    for bad, match in (([30], "sizes"), ([1], "sizes"), (8, "sizes"), ([8.5], "sizes")):
+        with pytest.raises(ValueError, match=match):
+            kn.size_transfer(task, fitted, pool, bad, key=jax.random.key(1))
+    with pytest.raises(ValueError, match="graphs"):
+        kn.size_transfer(task, fitted, pool, [8], key=jax.random.key(1), graphs=0)
+
+
 def test_energy_decay_schedules_the_term():
     x, y, _ = kn.make_dataset("moons", 12, seed=0)
     g = {"x": jnp.asarray(x), "y": jnp.asarray(y), "theta0": jnp.linspace(0.0, 6.0, 12)}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kuramoto_jax import kuranet as kn
-from kuramoto_jax.run import execute, resolve
+from kuramoto_jax.run import ConfigError, execute, resolve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def test_global_large_regimes_for_the_chosen_member_only(tmp_path):
     # so a mix-up of the member's index with its row in the large regimes' arrays would show.
     sets = ("seed=2", "ref_burn_in_steps=10", "ref_size_burn_in_steps=40")
     full = _run(tmp_path / "full", "global_smoke", *sets)
-    only = _run(tmp_path / "best_only", "global_smoke", *sets, "large_best_only=true")
+    only = _run(tmp_path / "best_only", "global_smoke", *sets, "large_best_only=true", "size_sweep=[48]")
     assert full["best_seed"] == only["best_seed"] == 1
     for key in ("V_size", "V_data_size", "control_V_size", "V_size_ref", "V_data_size_ref", "fan_in_peak_tau",
                 "V_data", "V_data_s0"):
@@ -72,6 +72,13 @@ def test_global_large_regimes_for_the_chosen_member_only(tmp_path):
     assert "V_size_s1" not in only and "V_size_mean" not in only
     # The members' validation values are metrics, so a record shows why its member was chosen.
     assert only["val_V"] == only["best_val_V"] == only["val_V_s1"] < only["val_V_s0"]
+    # The size sweep scores the chosen member: at m = test_size each network is the test pool in another order,
+    # which from all-in-phase starts is the Data+Size network, so every one gives its V.
+    for key in ("V_n48", "V_n48_min", "V_n48_max"):
+        assert only[key] == pytest.approx(full["V_data_size"], rel=1e-4), key
+    assert only["control_V_n48"] == pytest.approx(full["control_V_data_size"], rel=1e-4)
+    with pytest.raises(ConfigError, match="size_sweep"):
+        resolve(CONFIGS / "global_smoke.yaml", ["size_sweep=[49]"])
 
 
 def test_a_model_with_fourier_features_reloads(tmp_path):

@@ -11,8 +11,8 @@ over members and `<name>_s<j>` per member j. `kn.evaluate` scores the trained ne
 untrained control in the Data (test graphs of n), Size (all training samples as one network) and
 Data+Size (all test samples) regimes, over the training window and, with `ref_eval`, the
 reference code's protocol (metrics *_ref). Also: C_x_r2 (r² of V against the feature correlation
-C_x, Eq. 7, over the chosen member's training steps) and the peak of the fan-in map over the
-features (Fig. 2C).
+C_x, Eq. 7, over the chosen member's training steps), the peak of the fan-in map over the
+features (Fig. 2C) and, with `size_sweep`, the chosen member's V at other network sizes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kuramoto_jax import kuranet as kn
-from kuramoto_jax.run import OptimizerConfig
+from kuramoto_jax.run import ConfigError, OptimizerConfig
 
 from .common import ModelConfig, ReferenceProtocol, fit_options, pop_large_regimes, select
 
@@ -59,12 +59,25 @@ class Config(ReferenceProtocol):
     trace_oscillators: int = field(default=200, metadata={"ge": 1, "help": "phases kept for the n = 10,000 trace figure"})
     detach_burn_in: bool = field(default=False, metadata={
         "help": "train through the window's steps only (the burn-in without gradients, as the reference code)"})
+    size_sweep: list[int] = field(default_factory=list, metadata={
+        "ge": 2, "help": "network sizes m at which the chosen member is also scored on `size_sweep_graphs` random "
+                         "m-subsets of the test samples (metrics V_n<m>…; `kn.size_transfer`); empty: none"})
+    size_sweep_graphs: int = field(default=4, metadata={"ge": 1, "help": "networks per size of `size_sweep`"})
+
+
+def check_config(config: Config) -> None:
+    """Graph sizes within the sample pools, before the run starts (exit 2 naming the key)."""
+    if config.n > min(config.train_size, config.test_size):
+        raise ConfigError(f"config key `n`: got {config.n}; expected at most train_size = {config.train_size} "
+                          f"and test_size = {config.test_size}")
+    if any(m > config.test_size for m in config.size_sweep):
+        raise ConfigError(f"config key `size_sweep`: got {config.size_sweep}; expected sizes of at most "
+                          f"test_size = {config.test_size} (the networks are subsets of the test samples)")
 
 
 def run(config: Config, ctx) -> dict[str, float]:
     c = config
-    if c.n > min(c.train_size, c.test_size):
-        raise ValueError(f"`n` = {c.n} must not exceed train_size and test_size")
+    check_config(c)
     train_raw = kn.sample_disorder(ctx.key("train_data"), c.case, c.train_size).raw
     test_raw = kn.sample_disorder(ctx.key("test_data"), c.case, c.test_size).raw
     task = kn.GlobalTask(c.case, c.n, c.dt, c.burn_in_steps, c.window_steps, c.initial_phases, c.trace_oscillators,
@@ -98,6 +111,8 @@ def run(config: Config, ctx) -> dict[str, float]:
                     skipped_steps=fitted.skipped, data_raw0=ev.arrays["data_graphs"]["raw"][0], data_K0=K0,
                     **{k: v for k, v in ev.arrays.items() if k != "data_graphs" and not k.endswith("final")},
                     **{f"per_seed_{k}": np.asarray(v, float) for k, v in per_member.items()})
+    if c.size_sweep:
+        _size_sweep(c, ctx, task, fitted, test_raw, metrics)
     if c.large:
         _fan_in_peak(c, ctx, np.asarray(test_raw), ev.arrays["data_size_fan_in"][big], metrics)
     _figures(c, ctx, train_V[b], train_C[b], b, big, metrics)
@@ -114,6 +129,25 @@ def run(config: Config, ctx) -> dict[str, float]:
         + f". Training: {c.steps} steps, {metrics['time_per_step_s'] * 1e3:.1f} ms/step. Random streams are "
         "derived by name from the seed; each member keeps its own best validation check.")
     return metrics
+
+
+def _size_sweep(c, ctx, task, fitted, test_raw, metrics):
+    """The chosen member at the sizes of `size_sweep`: V (and its control) per size, mean, min and max over the
+    networks (a max near the control's: some networks of that size lost synchrony)."""
+    out = kn.size_transfer(task, fitted, test_raw, c.size_sweep, key=ctx.key("size_sweep"), graphs=c.size_sweep_graphs,
+                           reference=c.reference(), block_rows=c.model.block_rows, members=[fitted.best])
+    for m, o in out.items():
+        for name in ("V", "V_ref", "control_V", "control_V_ref"):
+            if name in o:
+                v = np.asarray(o[name][0], float)
+                base, ref = (name[:-4], "_ref") if name.endswith("_ref") else (name, "")
+                metrics[f"{base}_n{m}{ref}"] = float(v.mean())
+                if not name.startswith("control_"):
+                    metrics[f"{base}_n{m}{ref}_min"] = float(v.min())
+                    metrics[f"{base}_n{m}{ref}_max"] = float(v.max())
+    ctx.save_arrays(size_sweep=np.asarray(list(out), int),
+                    **{f"size_sweep_{k}": np.stack([np.asarray(o[k][0], float) for o in out.values()])
+                       for k in ("V", "V_ref", "control_V", "control_V_ref") if k in next(iter(out.values()))})
 
 
 def _fan_in_peak(c, ctx, raw, fan, metrics):

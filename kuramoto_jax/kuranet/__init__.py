@@ -14,7 +14,8 @@ checkpoints (with named leaves), in the same library as the rest of the toolkit.
 The protocol is the library's: `fit` trains a seed ensemble through
 `kuramoto_jax.run.train(..., ensemble=M)` and keeps each member's best validation check,
 `evaluate` scores the Data, Size and Data+Size regimes under the training-window and the
-reference protocols, and `load(run_dir)` returns the trained model of a run.
+reference protocols, `size_transfer` the Data regime at other network sizes, and `load(run_dir)`
+returns the trained model of a run.
 
     from kuramoto_jax import kuranet as kn
     task = kn.GlobalTask(case="I", n=100)
@@ -71,7 +72,7 @@ from ._metrics import (
     r_squared,
     symmetric_best_dice,
 )
-from ._protocol import Evaluation, Fitted, Reference, evaluate, fit, member, score
+from ._protocol import Evaluation, Fitted, Reference, evaluate, fit, member, score, size_transfer
 from ._mosaic import TEXTURES, local_texture_features, texture, texture_mosaic
 from ._segmentation import kmeans_segments, segment, segment_subsets, subset_phases
 from ._tasks import CLUSTER_INITIAL_PHASES, ENERGY_DECAYS, GLOBAL_INITIAL_PHASES, ClusterTask, GlobalTask
@@ -83,6 +84,6 @@ __all__ = [
     "fan_in", "feature_correlation", "feature_names", "fit", "from_raw", "gmm_ring", "image_pools", "init_coupling", "kmeans_segments", "load", "local_texture_features",
     "make_dataset", "member", "moons", "negative_binomial", "normalise", "normalise_clusters", "normalise_global",
     "pair_logits", "phase_kmeans", "pixel_features", "r_squared", "sample_disorder", "score", "segment", "segment_subsets", "segmentation_image",
-    "simulate_window", "spirals", "splay", "standardise", "subset_phases", "sync_loss", "symmetric_best_dice", "texture", "texture_mosaic",
+    "simulate_window", "size_transfer", "spirals", "splay", "standardise", "subset_phases", "sync_loss", "symmetric_best_dice", "texture", "texture_mosaic",
     "window_times",
 ]

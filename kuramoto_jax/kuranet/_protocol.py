@@ -311,6 +311,50 @@ def evaluate(task, fitted: Fitted, test_pool, train_pool=None, *, key, eval_grap
     return ev
 
 
+def size_transfer(task, fitted: Fitted, test_pool, sizes: Sequence[int], *, key, graphs: int = 4,
+                  reference: Reference | None = None, block_rows: int | None = None,
+                  members: Sequence[int] | None = None) -> dict[int, dict[str, np.ndarray]]:
+    """The Data regime at other network sizes m: how a coupling trained on n-graphs carries over.
+
+    The Data regime scores graphs of the training size n and Data+Size the whole test pool; between the
+    two, a learned coupling may hold synchrony on some networks and lose it on others (a coupling that
+    admits both a synchronised and an incoherent state: which one θ(0) leads to depends on the draw).
+    For each m, `graphs` random m-subsets of the test pool, each with its own θ(0), are scored as
+    `score` does, over the task's window and, with `reference`, over the reference protocol's Data window.
+
+    Args:
+        task: the task (its n is replaced by each m).
+        fitted: the `Fitted` ensemble.
+        test_pool: the test pool the subsets are drawn from.
+        sizes: network sizes m, each at least 2 and at most the pool's size.
+        key: key of the subsets and their θ(0) (a stream per m).
+        graphs: networks per size.
+        reference: also score the reference protocol's Data window (`*_ref`), or None.
+        block_rows: rows of K built at once.
+        members: the members to score (default all).
+
+    Returns:
+        {m: name → array (members, graphs)}, the names of `score`.
+    """
+    pool_size = task.pool_size(test_pool)
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise ValueError(f"`sizes` must be a list of network sizes, got {sizes!r}")
+    sizes = list(sizes)
+    for m in sizes:
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 2 <= m <= pool_size:
+            raise ValueError(f"`sizes` must hold ints in [2, {pool_size}] (the test pool's size), got {m!r}")
+    if isinstance(graphs, bool) or not isinstance(graphs, (int, np.integer)) or graphs < 1:
+        raise ValueError(f"`graphs` must be a positive int, got {graphs!r}")
+    ref = None if reference is None else (reference.burn_in_steps, task.window_steps)
+    out = {}
+    for m in sizes:
+        task_m = dataclasses.replace(task, n=int(m))
+        keys = jax.random.split(kj.stream_key(key, "size", int(m)), int(graphs))
+        nets = jax.vmap(lambda k: task_m.graph(k, test_pool))(keys)
+        out[int(m)] = score(task_m, fitted, nets, reference=ref, block_rows=block_rows, members=members)
+    return out
+
+
 def _name(key: str, regime: str) -> str:
     """"V" → "V_data", "control_L_ref" → "control_L_data_ref"."""
     return f"{key[:-4]}_{regime}_ref" if key.endswith("_ref") else f"{key}_{regime}"
