@@ -350,8 +350,11 @@ def size_transfer(task, fitted: Fitted, test_pool, sizes: Sequence[int], *, key,
     for m in sizes:
         task_m = dataclasses.replace(task, n=int(m))
         keys = jax.random.split(kj.stream_key(key, "size", int(m)), int(graphs))
-        nets = jax.vmap(lambda k: task_m.graph(k, test_pool))(keys)
-        out[int(m)] = score(task_m, fitted, nets, reference=ref, block_rows=block_rows, members=members)
+        # One network at a time, as the Size regime: batching G networks of m ~ 10³ would hold G pair-MLP
+        # activations (m², width) at once.
+        per_net = [score(task_m, fitted, jax.tree.map(lambda a: a[None], task_m.graph(k, test_pool)), reference=ref,
+                         block_rows=block_rows, members=members) for k in keys]
+        out[int(m)] = {name: np.concatenate([o[name] for o in per_net], axis=1) for name in per_net[0]}
     return out
 
 
