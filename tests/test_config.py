@@ -200,6 +200,12 @@ def test_make_optimizer_from_config():
         p = {"w": jnp.ones(3)}
         upd, _ = jax.jit(opt.update)({"w": jnp.ones(3)}, opt.init(p), p)
         assert jnp.all(jnp.isfinite(upd["w"]))
+    # A run of 0 steps (e.g. evaluating untrained members) builds every schedule; the first step's rate is the peak.
+    from kuramoto_jax.run._optim import make_schedule
+
+    for schedule in ("cosine", "linear", "exponential"):
+        assert float(make_schedule(OptimizerConfig(schedule=schedule, learning_rate=0.3), num_steps=0)(0)) == \
+            pytest.approx(0.3), schedule
     # plain SGD with lr 0.1 is exactly -0.1 * grad
     opt = make_optimizer(OptimizerConfig(name="sgd", learning_rate=0.1))
     upd, _ = opt.update({"w": jnp.arange(3.0)}, opt.init({"w": jnp.zeros(3)}))

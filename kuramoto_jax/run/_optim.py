@@ -60,6 +60,8 @@ def make_schedule(cfg: OptimizerConfig, num_steps: int | None = None) -> optax.S
     steps = cfg.decay_steps or num_steps
     if steps is None:
         raise ValueError(f"`optimizer.schedule`={cfg.schedule!r} needs `optimizer.decay_steps` or num_steps")
+    # A run of 0 steps never takes the schedule past step 0; optax's decays need at least one step.
+    steps = max(int(steps), 1)
     end = lr * cfg.end_value_fraction
     if cfg.schedule == "cosine":
         return optax.cosine_decay_schedule(lr, decay_steps=steps, alpha=cfg.end_value_fraction)
