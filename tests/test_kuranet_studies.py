@@ -77,6 +77,7 @@ def test_global_large_regimes_for_the_chosen_member_only(tmp_path):
     for key in ("V_n48", "V_n48_min", "V_n48_max"):
         assert only[key] == pytest.approx(full["V_data_size"], rel=1e-4), key
     assert only["control_V_n48"] == pytest.approx(full["control_V_data_size"], rel=1e-4)
+    assert only["synced_n48"] == float(full["V_data_size"] < 0.5) == 1.0
     with pytest.raises(ConfigError, match="size_sweep"):
         resolve(CONFIGS / "global_smoke.yaml", ["size_sweep=[49]"])
 

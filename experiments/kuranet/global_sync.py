@@ -61,7 +61,7 @@ class Config(ReferenceProtocol):
         "help": "train through the window's steps only (the burn-in without gradients, as the reference code)"})
     size_sweep: list[int] = field(default_factory=list, metadata={
         "ge": 2, "help": "network sizes m at which the chosen member is also scored on `size_sweep_graphs` random "
-                         "m-subsets of the test samples (metrics V_n<m>…; `kn.size_transfer`); empty: none"})
+                         "m-subsets of the test samples (metrics V_n<m>…, synced_n<m>: the share with V < ½; `kn.size_transfer`); empty: none"})
     size_sweep_graphs: int = field(default=4, metadata={"ge": 1, "help": "networks per size of `size_sweep`"})
 
 
@@ -133,7 +133,8 @@ def run(config: Config, ctx) -> dict[str, float]:
 
 def _size_sweep(c, ctx, task, fitted, test_raw, metrics):
     """The chosen member at the sizes of `size_sweep`: V (and its control) per size, mean, min and max over the
-    networks (a max near the control's: some networks of that size lost synchrony)."""
+    networks, and `synced_n<m>`, the share of networks with V < ½ (order parameter R > ½): a coupling that admits
+    both a synchronised and an incoherent state splits its networks between the two."""
     out = kn.size_transfer(task, fitted, test_raw, c.size_sweep, key=ctx.key("size_sweep"), graphs=c.size_sweep_graphs,
                            reference=c.reference(), block_rows=c.model.block_rows, members=[fitted.best])
     for m, o in out.items():
@@ -145,6 +146,7 @@ def _size_sweep(c, ctx, task, fitted, test_raw, metrics):
                 if not name.startswith("control_"):
                     metrics[f"{base}_n{m}{ref}_min"] = float(v.min())
                     metrics[f"{base}_n{m}{ref}_max"] = float(v.max())
+                    metrics[f"synced_n{m}{ref}"] = float(np.mean(v < 0.5))
     ctx.save_arrays(size_sweep=np.asarray(list(out), int),
                     **{f"size_sweep_{k}": np.stack([np.asarray(o[k][0], float) for o in out.values()])
                        for k in ("V", "V_ref", "control_V", "control_V_ref") if k in next(iter(out.values()))})
