@@ -61,7 +61,8 @@ class Config(ReferenceProtocol):
         "help": "train through the window's steps only (the burn-in without gradients, as the reference code)"})
     size_sweep: list[int] = field(default_factory=list, metadata={
         "ge": 2, "help": "network sizes m at which the chosen member is also scored on `size_sweep_graphs` random "
-                         "m-subsets of the test samples (metrics V_n<m>…, synced_n<m>: the share with V < ½; `kn.size_transfer`); empty: none"})
+                         "m-subsets of the test samples (metrics V_n<m>…, synced_n<m>: the share with V < ½; "
+                         "`kn.size_transfer`); empty: none"})
     size_sweep_graphs: int = field(default=4, metadata={"ge": 1, "help": "networks per size of `size_sweep`"})
 
 
