@@ -138,19 +138,18 @@ def _size_sweep(c, ctx, task, fitted, test_raw, metrics):
     both a synchronised and an incoherent state splits its networks between the two."""
     out = kn.size_transfer(task, fitted, test_raw, c.size_sweep, key=ctx.key("size_sweep"), graphs=c.size_sweep_graphs,
                            reference=c.reference(), block_rows=c.model.block_rows, members=[fitted.best])
+    names = [k for k in ("V", "V_ref", "control_V", "control_V_ref") if k in out[c.size_sweep[0]]]  # _ref: ref_eval
     for m, o in out.items():
-        for name in ("V", "V_ref", "control_V", "control_V_ref"):
-            if name in o:
-                v = np.asarray(o[name][0], float)
-                base, ref = (name[:-4], "_ref") if name.endswith("_ref") else (name, "")
-                metrics[f"{base}_n{m}{ref}"] = float(v.mean())
-                if not name.startswith("control_"):
-                    metrics[f"{base}_n{m}{ref}_min"] = float(v.min())
-                    metrics[f"{base}_n{m}{ref}_max"] = float(v.max())
-                    metrics[f"synced_n{m}{ref}"] = float(np.mean(v < 0.5))
+        for name in names:
+            v = np.asarray(o[name][0], float)
+            base, ref = (name[:-4], "_ref") if name.endswith("_ref") else (name, "")
+            metrics[f"{base}_n{m}{ref}"] = float(v.mean())
+            if not name.startswith("control_"):
+                metrics[f"{base}_n{m}{ref}_min"] = float(v.min())
+                metrics[f"{base}_n{m}{ref}_max"] = float(v.max())
+                metrics[f"synced_n{m}{ref}"] = float(np.mean(v < 0.5))
     ctx.save_arrays(size_sweep=np.asarray(list(out), int),
-                    **{f"size_sweep_{k}": np.stack([np.asarray(o[k][0], float) for o in out.values()])
-                       for k in ("V", "V_ref", "control_V", "control_V_ref") if k in next(iter(out.values()))})
+                    **{f"size_sweep_{k}": np.stack([np.asarray(o[k][0], float) for o in out.values()]) for k in names})
 
 
 def _fan_in_peak(c, ctx, raw, fan, metrics):

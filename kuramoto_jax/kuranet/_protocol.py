@@ -202,7 +202,8 @@ class Reference:
 
 
 def score(task, fitted: Fitted, graphs, *, reference: tuple[int, int] | None = None, block_rows: int | None = None,
-          keep: Sequence[str] = (), members: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+          keep: Sequence[str] = (), members: Sequence[int] | None = None,
+          graphs_at_once: int | None = None) -> dict[str, np.ndarray]:
     """Every member's kept network and its controls on a batch of graphs.
 
     Args:
@@ -214,6 +215,8 @@ def score(task, fitted: Fitted, graphs, *, reference: tuple[int, int] | None = N
         keep: per-graph arrays to return beside the scalars (global: "V_t", "trace", "fan_in", "final";
             clusters: "final").
         members: the members to score (default all).
+        graphs_at_once: graphs scored together (default all G); fewer bound the memory of large graphs, in one
+            compiled program.
 
     Returns:
         name → array (m, G, ...): "<who><metric>" for who in "", "control_" (and "block_" for
@@ -241,7 +244,8 @@ def score(task, fitted: Fitted, graphs, *, reference: tuple[int, int] | None = N
         g0 = jax.tree.map(lambda a: a[0], graphs)
         out = batch_map(lambda n, c: one(n, c, g0), nets, controls, batch_size=1, gather=True)
         return {k: np.asarray(v)[:, None] for k, v in out.items()}
-    out = batch_map(lambda g: jax.vmap(one, (0, 0, None))(nets, controls, g), graphs, gather=True)
+    out = batch_map(lambda g: jax.vmap(one, (0, 0, None))(nets, controls, g), graphs, batch_size=graphs_at_once,
+                    gather=True)
     return {k: np.swapaxes(np.asarray(v), 0, 1) for k, v in out.items()}
 
 
@@ -350,11 +354,11 @@ def size_transfer(task, fitted: Fitted, test_pool, sizes: Sequence[int], *, key,
     for m in sizes:
         task_m = dataclasses.replace(task, n=int(m))
         keys = jax.random.split(kj.stream_key(key, "size", int(m)), int(graphs))
-        # One network at a time, as the Size regime: batching G networks of m ~ 10³ would hold G pair-MLP
-        # activations (m², width) at once.
-        per_net = [score(task_m, fitted, jax.tree.map(lambda a: a[None], task_m.graph(k, test_pool)), reference=ref,
-                         block_rows=block_rows, members=members) for k in keys]
-        out[int(m)] = {name: np.concatenate([o[name] for o in per_net], axis=1) for name in per_net[0]}
+        nets = jax.vmap(lambda k: task_m.graph(k, test_pool))(keys)
+        # One network at a time within one program: all G networks of m ~ 10³ at once would hold G pair-MLP
+        # activations (m², width) together.
+        out[int(m)] = score(task_m, fitted, nets, reference=ref, block_rows=block_rows, members=members,
+                            graphs_at_once=1)
     return out
 
 
